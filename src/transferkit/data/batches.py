@@ -1,0 +1,76 @@
+"""Turning raw inputs into batches a backbone consumes (decode, transform, tokenise)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from torch.utils.data import Dataset as TorchDataset
+
+
+class PreparedInputs(TorchDataset):
+    """Items ``(prepared input, label)``; ``prepare(raw, augment)`` runs on access, so
+    augmentation is fresh every epoch."""
+
+    def __init__(
+        self,
+        inputs: Sequence[Any],
+        labels: np.ndarray | None,
+        prepare: Callable[[Any, bool], Any],
+        augment: bool = False,
+    ) -> None:
+        self.inputs, self.labels, self.prepare, self.augment = inputs, labels, prepare, augment
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, i: int) -> tuple[Any, int]:
+        label = int(self.labels[i]) if self.labels is not None else -1
+        return self.prepare(self.inputs[i], self.augment), label
+
+
+class Collate:
+    """Collate ``(item, label)`` pairs into ``(batch, labels)`` with the backbone's collate."""
+
+    def __init__(self, collate: Callable[[list[Any]], Any]) -> None:
+        self.collate = collate
+
+    def __call__(self, pairs: list[tuple[Any, int]]) -> tuple[Any, torch.Tensor]:
+        items, labels = zip(*pairs, strict=True)
+        return self.collate(list(items)), torch.tensor(labels, dtype=torch.long)
+
+
+def make_loader(
+    backbone: Any,
+    inputs: Sequence[Any],
+    labels: np.ndarray | None,
+    *,
+    batch_size: int,
+    shuffle: bool = False,
+    augment: bool = False,
+    seed: int = 0,
+    workers: int = 0,
+    drop_last: bool = False,
+) -> DataLoader:
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        PreparedInputs(inputs, labels, backbone.prepare, augment),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=generator,
+        collate_fn=Collate(backbone.collate),
+        num_workers=workers,
+        drop_last=drop_last,
+        persistent_workers=workers > 0,
+    )
+
+
+def length_order(inputs: Sequence[Any]) -> np.ndarray:
+    """Indices that put texts of similar length together (less padding per batch); the
+    identity for non-text inputs."""
+    if inputs and isinstance(inputs[0], str):
+        return np.argsort([-len(t) for t in inputs], kind="stable")
+    return np.arange(len(inputs))

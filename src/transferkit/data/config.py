@@ -1,0 +1,56 @@
+"""How a data set is read and split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from transferkit.config import Config, option
+from transferkit.errors import ConfigError
+
+
+@dataclass
+class DataConfig(Config):
+    describe = "data option"
+
+    val_split: str | None = option(
+        None,
+        "Folder or file (without extension) holding the validation split; by default one "
+        "named val, valid, validation or dev. 'none' carves one from train instead.",
+    )
+    test_split: str | None = option(
+        None,
+        "Folder or file holding the test split, reported on but never used for model "
+        "selection; by default one named test. E.g. --test-split val when val/ is your test set.",
+    )
+    val_fraction: float = option(
+        0.2,
+        "Share of train carved out (stratified, seeded) when there is no validation split.",
+        min=0.05,
+        max=0.5,
+    )
+    text_column: str | None = option(None, "Column holding the text (detected when unambiguous).")
+    label_column: str | None = option(None, "Column holding the label (detected when unambiguous).")
+    on_bad_input: str = option(
+        "skip",
+        "What to do with unreadable image files, empty texts and rows without a label: 'skip' "
+        "leaves them out and lists them in the run summary; 'error' stops at the first.",
+        choices=("skip", "error"),
+    )
+    max_train: int | None = option(
+        None, "Use a stratified, seeded sample of at most this many training examples.", min=2
+    )
+    shots: int | None = option(
+        None, "Use only this many training examples per class (few-shot; seeded).", min=1
+    )
+    max_val: int | None = option(
+        None, "Use a stratified, seeded sample of at most this many validation examples.", min=2
+    )
+
+    def validate(self) -> None:
+        if self.max_train is not None and self.shots is not None:
+            raise ConfigError("Give either max_train or shots, not both.")
+        if self.val_split and self.test_split and self.val_split == self.test_split:
+            raise ConfigError(
+                f"The validation and test splits are both {self.val_split!r}; the test split "
+                "must stay out of model selection, so name two different splits."
+            )

@@ -1,0 +1,242 @@
+"""From a path to train / validation / test splits.
+
+Layouts understood:
+
+* ``DATA/<class>/<image>`` or one table file (CSV, TSV, JSONL): a single pool, from which a
+  stratified, seeded validation split is carved;
+* ``DATA/{train,val,test}/<class>/<image>`` or ``DATA/{train,dev,test}.tsv``: splits by
+  name (``val``, ``valid``, ``validation`` or ``dev`` for validation); ``--val-split`` and
+  ``--test-split`` say which is which, e.g. ``--test-split val`` to keep ``val/`` as an
+  untouched test set and carve validation from train.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from transferkit.data.config import DataConfig
+from transferkit.data.dataset import Dataset, Splits
+from transferkit.data.images import (
+    is_image_file,
+    list_images,
+    looks_like_image_folder,
+    read_image_folder,
+)
+from transferkit.data.splits import per_class_sample, stratified_sample, stratified_split
+from transferkit.data.tables import TABLE_SUFFIXES, is_table_file, read_table
+from transferkit.errors import DataError
+
+VAL_NAMES = ("val", "valid", "validation", "dev")
+TRAIN_NAME = "train"
+TEST_NAME = "test"
+
+
+def _split_parts(root: Path) -> dict[str, Path]:
+    """Split name -> folder or table file, for a folder in split layout."""
+    parts: dict[str, Path] = {}
+    for child in sorted(root.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_dir() and looks_like_image_folder(child):
+            parts[child.name] = child
+        elif is_table_file(child):
+            parts.setdefault(child.stem, child)
+    return parts if TRAIN_NAME in parts else {}
+
+
+def _read_part(path: Path, config: DataConfig, display_root: Path) -> Dataset:
+    if path.is_dir():
+        return read_image_folder(path, config.on_bad_input, display_root)
+    return read_table(path, config.text_column, config.label_column, config.on_bad_input)
+
+
+def read_dataset(
+    path: str | Path,
+    config: DataConfig | None = None,
+    split: str | None = None,
+    need_label: bool = True,
+) -> Dataset:
+    """One labelled data set: a table, a folder of class folders, or one split of a folder
+    in split layout (``split``, or ``test`` when there is one)."""
+    config = config or DataConfig()
+    root = Path(path).expanduser()
+    _must_exist(root)
+    if is_table_file(root):
+        return read_table(
+            root, config.text_column, config.label_column, config.on_bad_input, need_label
+        )
+    parts = _split_parts(root) if root.is_dir() else {}
+    if parts:
+        name = split or (TEST_NAME if TEST_NAME in parts else None)
+        if name is None or name not in parts:
+            raise DataError(
+                f"{root} holds the splits {', '.join(parts)}; say which to use with --split NAME."
+            )
+        return _read_part(parts[name], config, root)
+    if split is not None:
+        raise DataError(f"{root} has no split named {split!r}; drop --split.")
+    return _read_part(root, config, root)
+
+
+def load_splits(
+    path: str | Path, config: DataConfig | None = None, seed: int = 0, carve_val: bool = True
+) -> Splits:
+    """Read a data set and return its splits, carving or sampling them with ``seed``.
+
+    With ``carve_val=False`` a data set without a validation split gets none (``val`` is
+    ``None``) instead of losing part of train to one."""
+    config = config or DataConfig()
+    root = Path(path).expanduser()
+    _must_exist(root)
+    parts = _split_parts(root) if root.is_dir() else {}
+    if parts:
+        train, val, test, val_origin, test_origin = _from_parts(
+            root, parts, config, seed, carve_val
+        )
+    else:
+        for given in (config.val_split, config.test_split):
+            if given not in (None, "none"):
+                raise DataError(
+                    f"{root} is not split into folders or files named train/val/test, so there is "
+                    f"no split {given!r}; drop --val-split/--test-split or arrange the splits."
+                )
+        pool = read_dataset(root, config)
+        train, val, val_origin = _carve_val(pool, config, seed, "the data", carve_val)
+        test, test_origin = None, None
+    skipped = [s for ds in (train, val, test) if ds is not None for s in ds.skipped]
+    train = _sample_train(train, config, seed)
+    if val is not None and config.max_val is not None and len(val) > config.max_val:
+        val = val.subset(stratified_sample(val.labels or [], config.max_val, seed), val.name)
+        val_origin = f"{val_origin}, sampled to {len(val)}"
+    classes = _check_classes(train, val, test, root)
+    return Splits(train, val, test, classes, str(root), val_origin, test_origin, skipped)
+
+
+def _from_parts(
+    root: Path, parts: dict[str, Path], config: DataConfig, seed: int, carve_val: bool
+) -> tuple[Dataset, Dataset | None, Dataset | None, str | None, str | None]:
+    for given, what in ((config.val_split, "val"), (config.test_split, "test")):
+        if given not in (None, "none") and given not in parts:
+            raise DataError(
+                f"{root} has no split {given!r} (found {', '.join(parts)}); fix --{what}-split."
+            )
+    test_name = config.test_split or (TEST_NAME if TEST_NAME in parts else None)
+    if test_name == "none":
+        test_name = None
+    val_name = config.val_split
+    if val_name is None:
+        val_name = next((n for n in VAL_NAMES if n in parts and n != test_name), None)
+    elif val_name == "none":
+        val_name = None
+    if TRAIN_NAME in (val_name, test_name):
+        raise DataError("The train split cannot also be the validation or test split.")
+    train = _read_part(parts[TRAIN_NAME], config, root)
+    test = _read_part(parts[test_name], config, root) if test_name else None
+    test_origin = (
+        f"{_part_label(parts[test_name])} (held out, never used for selection)"
+        if test_name
+        else None
+    )
+    if val_name:
+        val = _read_part(parts[val_name], config, root)
+        return train, val, test, _part_label(parts[val_name]), test_origin
+    train, val, val_origin = _carve_val(
+        train, config, seed, _part_label(parts[TRAIN_NAME]), carve_val
+    )
+    return train, val, test, val_origin, test_origin
+
+
+def _part_label(path: Path) -> str:
+    return f"{path.name}/" if path.is_dir() else path.name
+
+
+def _carve_val(
+    pool: Dataset, config: DataConfig, seed: int, where: str, carve: bool = True
+) -> tuple[Dataset, Dataset | None, str | None]:
+    if len(set(pool.labels or [])) < 2:
+        _one_class(pool)
+    if not carve:
+        return pool, None, None
+    keep, held = stratified_split(pool.labels or [], config.val_fraction, seed, where)
+    origin = f"{config.val_fraction:.0%} of {where}, stratified, seed {seed}"
+    train = pool.subset(keep, pool.name)
+    train.skipped = pool.skipped
+    return train, pool.subset(held, f"validation carved from {where}"), origin
+
+
+def _sample_train(train: Dataset, config: DataConfig, seed: int) -> Dataset:
+    labels = train.labels or []
+    if config.shots is not None:
+        return train.subset(per_class_sample(labels, config.shots, seed), train.name)
+    if config.max_train is not None and len(train) > config.max_train:
+        return train.subset(stratified_sample(labels, config.max_train, seed), train.name)
+    return train
+
+
+def _one_class(ds: Dataset) -> None:
+    found = sorted(set(ds.labels or []))
+    raise DataError(
+        f"Only one class ({found[0] if found else 'none'}) found in {ds.name or 'the data'}; a "
+        "classifier needs examples of at least two classes."
+    )
+
+
+def _check_classes(
+    train: Dataset, val: Dataset | None, test: Dataset | None, root: Path
+) -> list[str]:
+    classes = sorted(set(train.labels or []))
+    if len(classes) < 2:
+        _one_class(train)
+    for ds, role in ((val, "validation"), (test, "test")):
+        if ds is None:
+            continue
+        extra = sorted(set(ds.labels or []) - set(classes))
+        if extra:
+            raise DataError(
+                f"The {role} split has classes not in train ({', '.join(extra)}); add training "
+                "examples of them or remove them from the split."
+            )
+    return classes
+
+
+def _must_exist(root: Path) -> None:
+    if not root.exists():
+        raise DataError(f"{root} does not exist; check the path.")
+    if root.is_file() and root.suffix.lower() not in TABLE_SUFFIXES:
+        raise DataError(
+            f"{root} is neither a folder nor a {', '.join(TABLE_SUFFIXES)} file; give a folder "
+            "of class sub-folders or a table of texts."
+        )
+    if root.is_dir() and not any(True for _ in root.iterdir()):
+        raise DataError(f"{root} is empty; put one sub-folder of images per class in it.")
+
+
+def read_inputs(path: str | Path, modality: str, text_column: str | None = None) -> Dataset:
+    """Unlabelled inputs for prediction: image files or a folder of them, or a table or
+    plain-text file of texts (one per line)."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise DataError(f"{p} does not exist; check the path.")
+    if modality == "image":
+        files = list_images(p)
+        if p.is_file() and not is_image_file(p):
+            raise DataError(f"{p} is not an image file; give images or a folder of them.")
+        if not files:
+            raise DataError(f"No image files found in {p}.")
+        return Dataset(list(files), None, "image", [str(f) for f in files], name=p.name)
+    if is_table_file(p):
+        ds = read_table(p, text_column, None, "error", need_label=False)
+        return Dataset(ds.inputs, None, "text", ds.origins, name=p.name)
+    if p.is_file():
+        lines = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()]
+        texts = [(i, t) for i, t in enumerate(lines, 1) if t]
+        if not texts:
+            raise DataError(f"{p} has no text; give one text per line.")
+        return Dataset(
+            [t for _, t in texts],
+            None,
+            "text",
+            [f"{p.name} line {i}" for i, _ in texts],
+            name=p.name,
+        )
+    raise DataError(f"{p} is a folder; give a CSV, TSV, JSONL or text file of texts.")

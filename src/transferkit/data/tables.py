@@ -1,0 +1,143 @@
+"""Text tables: CSV, TSV or JSONL with a text column and a label column."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from transferkit.data.dataset import Dataset, Skipped
+from transferkit.errors import DataError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
+TEXT_NAMES = ("text", "sentence", "review", "content", "document", "utterance", "body", "comment")
+LABEL_NAMES = ("label", "labels", "class", "category", "target", "sentiment", "y")
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def is_table_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in TABLE_SUFFIXES
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    """Column names and rows of a CSV, TSV or JSONL file."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".jsonl", ".ndjson"):
+            rows = []
+            with open(path, encoding="utf-8") as fh:
+                for n, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            rows.append(json.loads(line))
+                        except json.JSONDecodeError as exc:
+                            raise DataError(
+                                f"{path.name} line {n} is not valid JSON ({exc.msg}); fix it."
+                            ) from None
+            columns = list(dict.fromkeys(k for r in rows for k in r))
+            return columns, rows
+        with open(path, encoding="utf-8", newline="") as fh:
+            delimiter = "\t" if suffix == ".tsv" else ","
+            reader = csv.DictReader(
+                fh,
+                delimiter=delimiter,
+                quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL,
+            )
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
+
+
+def pick_columns(
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    path: Path,
+    text_column: str | None,
+    label_column: str | None,
+    need_label: bool = True,
+) -> tuple[str, str | None]:
+    """The text and label columns: as given, or detected when only one choice is sensible."""
+    for given, what in ((text_column, "text"), (label_column, "label")):
+        if given is not None and given not in columns:
+            raise DataError(
+                f"{path.name} has no column {given!r}; its columns are {', '.join(columns)}. "
+                f"Pass the right one with --{what}-column."
+            )
+    label = label_column or _by_name(columns, LABEL_NAMES)
+    if label is None and need_label:
+        raise DataError(
+            f"Cannot tell which column of {path.name} holds the labels (columns: "
+            f"{', '.join(columns)}); pass --label-column NAME."
+        )
+    text = text_column or _by_name([c for c in columns if c != label], TEXT_NAMES)
+    if text is None:
+        candidates = [c for c in columns if c != label and _mostly_text(rows, c)]
+        if len(candidates) != 1:
+            raise DataError(
+                f"Cannot tell which column of {path.name} holds the text (columns: "
+                f"{', '.join(columns)}); pass --text-column NAME."
+            )
+        text = candidates[0]
+    return text, label
+
+
+def _by_name(columns: list[str], names: tuple[str, ...]) -> str | None:
+    lowered = {c.lower(): c for c in columns}
+    for n in names:
+        if n in lowered:
+            return lowered[n]
+    return None
+
+
+def _mostly_text(rows: list[dict[str, Any]], column: str) -> bool:
+    sample = [r.get(column) for r in rows[:200]]
+    words = [len(str(v).split()) for v in sample if isinstance(v, str) and v.strip()]
+    return len(words) > len(sample) / 2 and sum(words) / max(1, len(words)) >= 2
+
+
+def read_table(
+    path: Path,
+    text_column: str | None,
+    label_column: str | None,
+    on_bad_input: str,
+    need_label: bool = True,
+) -> Dataset:
+    columns, rows = read_rows(path)
+    if not rows:
+        raise DataError(f"{path} has no rows; give a file with a header and one row per example.")
+    text_col, label_col = pick_columns(columns, rows, path, text_column, label_column, need_label)
+    inputs, labels, origins, skipped = [], [], [], []
+    header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson") else 1
+    for i, row in enumerate(rows):
+        where = f"{path.name} row {i + 1 + header_lines}"
+        text = row.get(text_col)
+        text = "" if text is None else str(text).strip()
+        label = row.get(label_col) if label_col else None
+        label = None if label is None else str(label).strip()
+        problem = (
+            f"empty text in column {text_col!r}"
+            if not text
+            else f"no label in column {label_col!r}"
+            if label_col and not label
+            else None
+        )
+        if problem:
+            if on_bad_input == "error":
+                raise DataError(
+                    f"{where}: {problem}; fill it in or delete the row, or pass "
+                    "--on-bad-input skip to leave such rows out."
+                )
+            skipped.append(Skipped(where, problem))
+            continue
+        inputs.append(text)
+        labels.append(label)
+        origins.append(where)
+    if not inputs:
+        raise DataError(f"{path} has no usable rows (every text or label is empty).")
+    return Dataset(
+        inputs, labels if label_col else None, "text", origins, name=path.name, skipped=skipped
+    )

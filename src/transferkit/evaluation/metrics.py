@@ -1,0 +1,52 @@
+"""Classification metrics from labels and predicted probabilities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def classification_metrics(
+    y_true: np.ndarray, proba: np.ndarray, classes: list[str]
+) -> dict[str, Any]:
+    """Accuracy, macro-F1, log loss, a per-class table and the confusion matrix.
+
+    Args:
+        y_true: ``[N]`` class indices.
+        proba: ``[N, C]`` predicted probabilities.
+        classes: the ``C`` class names.
+    """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    y_true = np.asarray(y_true)
+    y_pred = proba.argmax(axis=1)
+    labels = list(range(len(classes)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    present = support > 0
+    eps = 1e-12
+    log_loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(y_true)), y_true], eps, 1.0))))
+    return {
+        "n": len(y_true),
+        "accuracy": float(np.mean(y_pred == y_true)) if len(y_true) else float("nan"),
+        "macro_f1": float(np.mean(f1[present])) if present.any() else float("nan"),
+        "log_loss": log_loss,
+        "per_class": {
+            c: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, c in enumerate(classes)
+        },
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }

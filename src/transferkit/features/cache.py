@@ -1,0 +1,90 @@
+"""The on-disk embedding cache: a frozen backbone embeds each example once, ever.
+
+Features are keyed by the backbone's fingerprint (weights and preprocessing) and by the
+content of each input (the bytes of an image file, the text itself), so a second run, a
+different head, or a renamed copy of the same file costs no backbone pass, while any change
+to the weights, the preprocessing or a file's bytes is a miss. One SQLite file per backbone
+fingerprint holds ``key -> float32 vector``; SQLite makes concurrent writers safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from transferkit.runtime import cache_dir
+
+
+def content_key(raw: Any) -> str:
+    """Digest of an input's content: file bytes for paths, UTF-8 for texts, raw bytes for
+    arrays and in-memory images."""
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(raw, Path):
+        with open(raw, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    elif isinstance(raw, str):
+        h.update(b"text:" + raw.encode("utf-8"))
+    elif isinstance(raw, np.ndarray):
+        h.update(f"array:{raw.dtype}:{raw.shape}:".encode() + np.ascontiguousarray(raw).tobytes())
+    elif hasattr(raw, "tobytes") and hasattr(raw, "mode"):  # PIL image
+        h.update(f"pil:{raw.mode}:{raw.size}:".encode() + raw.tobytes())
+    else:
+        raise TypeError(f"cannot key input of type {type(raw).__name__}")
+    return h.hexdigest()
+
+
+class FeatureCache:
+    """``get``/``put`` feature vectors by (space, key); ``space`` is a backbone fingerprint."""
+
+    def __init__(self, root: str | Path | None = None, enabled: bool = True) -> None:
+        self.root = Path(root) if root is not None else cache_dir() / "features"
+        self.enabled = enabled
+
+    def _connect(self, space: str) -> sqlite3.Connection:
+        self.root.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.root / f"{space}.sqlite", timeout=60)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE IF NOT EXISTS features (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        return con
+
+    def get(self, space: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        if not self.enabled or not keys or not (self.root / f"{space}.sqlite").exists():
+            return {}
+        found: dict[str, np.ndarray] = {}
+        con = self._connect(space)
+        try:
+            unique = list(dict.fromkeys(keys))
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in con.execute(
+                    f"SELECT key, vec FROM features WHERE key IN ({marks})", chunk
+                ):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        finally:
+            con.close()
+        return found
+
+    def put(self, space: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        if not self.enabled:
+            return
+        rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
+        if not rows:
+            return
+        con = self._connect(space)
+        try:
+            with con:
+                con.executemany("INSERT OR REPLACE INTO features (key, vec) VALUES (?, ?)", rows)
+        finally:
+            con.close()
+
+    def clear(self) -> None:
+        if self.root.exists():
+            for f in self.root.glob("*.sqlite*"):
+                f.unlink()

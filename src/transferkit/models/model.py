@@ -1,0 +1,110 @@
+"""The trained model a user holds: predict, predict_proba, embed, evaluate, save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from transferkit.data.dataset import Dataset
+from transferkit.data.load import read_dataset, read_inputs
+from transferkit.errors import DataError, IncompatibleError
+from transferkit.evaluation.metrics import classification_metrics, softmax
+from transferkit.features.cache import FeatureCache
+from transferkit.features.extract import embed
+from transferkit.models.classifier import Classifier
+from transferkit.progress import SILENT, Progress
+
+Inputs = Dataset | str | Path | list[Any]
+
+
+class TransferModel:
+    """A classifier together with its class names and the record of how it was made.
+
+    ``classes_`` are the label names in the order of ``predict_proba``'s columns;
+    ``record`` is what ``config.json`` holds (backbone, preprocessing, strategy and its
+    hyper-parameters, data summary, seed, library versions).
+    """
+
+    def __init__(self, classifier: Classifier, classes: list[str], record: dict[str, Any]) -> None:
+        self.classifier = classifier
+        self.classes_ = list(classes)
+        self.record = record
+        self.cache: FeatureCache | None = None
+
+    @property
+    def backbone(self) -> Any:
+        return self.classifier.backbone
+
+    @property
+    def modality(self) -> str:
+        return self.classifier.backbone.modality
+
+    def as_dataset(self, inputs: Inputs, text_column: str | None = None) -> Dataset:
+        """Coerce what a user passes (paths, texts, a folder, a table) to a ``Dataset``."""
+        if isinstance(inputs, Dataset):
+            if inputs.modality != self.modality:
+                raise IncompatibleError(
+                    f"This model reads {self.modality}s but the data holds {inputs.modality}s."
+                )
+            return inputs
+        if isinstance(inputs, str | Path):
+            if Path(inputs).expanduser().exists():
+                return read_inputs(inputs, self.modality, text_column)
+            if self.modality == "text" and isinstance(inputs, str):
+                return Dataset([inputs], None, "text", ["input 1"])
+            raise DataError(f"{inputs} does not exist; check the path.")
+        items = list(inputs)
+        if self.modality == "image":
+            paths = [Path(p).expanduser() for p in items]
+            missing = [p for p in paths if not p.is_file()]
+            if missing:
+                raise DataError(f"{missing[0]} is not a file; give paths of image files.")
+            return Dataset(paths, None, "image", [str(p) for p in paths])
+        return Dataset(
+            [str(t) for t in items], None, "text", [f"input {i + 1}" for i in range(len(items))]
+        )
+
+    def embed(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
+        """Backbone features ``[N, num_features]`` of the inputs."""
+        ds = self.as_dataset(inputs)
+        use_cache = self.cache if self.record.get("backbone_frozen") else None
+        feats, _ = embed(self.backbone, ds.inputs, cache=use_cache, progress=progress)
+        return feats
+
+    @torch.inference_mode()
+    def decision_function(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
+        """Logits ``[N, n_classes]``."""
+        feats = torch.from_numpy(self.embed(inputs, progress))
+        head = self.classifier.head
+        was_training = head.training
+        head.eval()
+        try:
+            param = next(head.parameters())
+            logits = head(feats.to(param.device, param.dtype)).float().cpu().numpy()
+        finally:
+            head.train(was_training)
+        return logits / float(self.record.get("temperature", 1.0))
+
+    def predict_proba(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
+        """Class probabilities ``[N, n_classes]``, columns in the order of ``classes_``."""
+        return softmax(self.decision_function(inputs, progress))
+
+    def predict(self, inputs: Inputs, progress: Progress = SILENT) -> list[str]:
+        proba = self.predict_proba(inputs, progress)
+        return [self.classes_[i] for i in proba.argmax(axis=1)]
+
+    def evaluate(
+        self, data: Dataset | str | Path, split: str | None = None, progress: Progress = SILENT
+    ) -> dict[str, Any]:
+        """Metrics on labelled data (a Dataset, a folder of class folders, a labelled table)."""
+        ds = data if isinstance(data, Dataset) else read_dataset(data, split=split)
+        y = ds.encode(self.classes_)
+        return classification_metrics(y, self.predict_proba(ds, progress), self.classes_)
+
+    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
+        from transferkit.models.artifact import save_model
+
+        return save_model(self, Path(directory), overwrite=overwrite)

@@ -1,0 +1,28 @@
+"""How a pretrained model is adapted: one module per strategy, each registered by name.
+
+``list_strategies()`` names them; ``create_strategy(name, options)`` builds one with its
+validated config.
+"""
+
+from transferkit.strategies import finetune, linear_probe  # noqa: F401 - registers them
+from transferkit.strategies.base import (
+    STRATEGIES,
+    FitContext,
+    Strategy,
+    StrategyConfig,
+    StrategyResult,
+    create_strategy,
+    list_strategies,
+    register_strategy,
+)
+
+__all__ = [
+    "STRATEGIES",
+    "FitContext",
+    "Strategy",
+    "StrategyConfig",
+    "StrategyResult",
+    "create_strategy",
+    "list_strategies",
+    "register_strategy",
+]

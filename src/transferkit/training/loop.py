@@ -1,0 +1,208 @@
+"""The training loop, on Hugging Face Accelerate.
+
+It knows nothing about strategies: a strategy hands it a module, parameter groups, data
+loaders and optional penalties (regularisers) and callbacks. The same code runs in one
+process or under ``accelerate launch`` on several processes or GPUs. Model selection uses
+the validation loader only: the best epoch's weights are restored at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from transferkit.progress import SILENT, Progress
+from transferkit.training.optim import warmup_cosine
+
+
+class Penalty(Protocol):
+    """An extra loss term: ``penalty(model, inputs, logits) -> scalar tensor``."""
+
+    def __call__(self, model: nn.Module, inputs: Any, logits: torch.Tensor) -> torch.Tensor: ...
+
+
+class Callback:
+    """Hooks a strategy can use to change training as it goes (e.g. unfreeze blocks)."""
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+        """Called before each epoch (0-based)."""
+
+
+@dataclass
+class TrainSettings:
+    epochs: int
+    patience: int | None = 3
+    warmup_fraction: float = 0.1
+    max_grad_norm: float | None = 1.0
+    label_smoothing: float = 0.0
+    monitor: str = "accuracy"  # or "loss"
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass
+class History:
+    epochs: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epochs": [asdict(e) for e in self.epochs],
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+        }
+
+
+def make_accelerator(seed: int | None = None) -> Any:
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    if seed is not None:
+        set_seed(seed)
+    return accelerator
+
+
+class Trainer:
+    def __init__(
+        self,
+        settings: TrainSettings,
+        accelerator: Any,
+        progress: Progress = SILENT,
+        penalties: Sequence[Penalty] = (),
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
+        self.settings = settings
+        self.accelerator = accelerator
+        self.progress = progress
+        self.penalties = list(penalties)
+        self.callbacks = list(callbacks)
+        self.model: nn.Module | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    def fit(
+        self,
+        model: nn.Module,
+        param_groups: list[dict[str, Any]],
+        train_loader: DataLoader,
+        val_loader: DataLoader | None,
+    ) -> History:
+        s, acc = self.settings, self.accelerator
+        optimizer = torch.optim.AdamW(param_groups)
+        steps = s.epochs * len(train_loader)
+        scheduler = warmup_cosine(optimizer, steps, int(s.warmup_fraction * steps))
+        model, optimizer, train_loader, scheduler = acc.prepare(
+            model, optimizer, train_loader, scheduler
+        )
+        if val_loader is not None:
+            val_loader = acc.prepare(val_loader)
+        self.model, self.optimizer = model, optimizer
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
+        history, best_score, best_state, bad_epochs = History(), None, None, 0
+        for epoch in range(s.epochs):
+            for cb in self.callbacks:
+                cb.on_epoch_start(self, epoch)
+            start = time.perf_counter()
+            train_loss, train_acc = self._train_epoch(
+                model, optimizer, scheduler, train_loader, loss_fn, epoch
+            )
+            val_loss, val_acc = (
+                self.evaluate(model, val_loader) if val_loader is not None else (float("nan"),) * 2
+            )
+            history.epochs.append(
+                EpochRecord(
+                    epoch + 1, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - start
+                )
+            )
+            self.progress.note(
+                f"epoch {epoch + 1}/{s.epochs}: train loss {train_loss:.4f} acc {train_acc:.3f}"
+                + (
+                    f" | val loss {val_loss:.4f} acc {val_acc:.3f}"
+                    if val_loader is not None
+                    else ""
+                )
+            )
+            score = (val_acc, -val_loss) if s.monitor == "accuracy" else (-val_loss, val_acc)
+            if val_loader is None or best_score is None or score > best_score:
+                best_score, bad_epochs, history.best_epoch = score, 0, epoch + 1
+                best_state = _clone_state(acc.unwrap_model(model))
+            else:
+                bad_epochs += 1
+                if s.patience is not None and bad_epochs >= s.patience:
+                    history.stopped_early = True
+                    break
+        if best_state is not None:
+            acc.unwrap_model(model).load_state_dict(best_state)
+        acc.wait_for_everyone()
+        return history
+
+    def _train_epoch(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: Any,
+        loader: DataLoader,
+        loss_fn: nn.Module,
+        epoch: int,
+    ) -> tuple[float, float]:
+        acc, s = self.accelerator, self.settings
+        model.train()
+        total_loss, correct, seen = 0.0, 0, 0
+        desc = f"Training epoch {epoch + 1}/{s.epochs}"
+        for inputs, labels in self.progress.track(loader, len(loader), desc):
+            logits = model(inputs)
+            loss = loss_fn(logits, labels)
+            for penalty in self.penalties:
+                loss = loss + penalty(acc.unwrap_model(model), inputs, logits)
+            acc.backward(loss)
+            if s.max_grad_norm is not None:
+                acc.clip_grad_norm_(model.parameters(), s.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            n = labels.shape[0]
+            total_loss += float(loss.detach()) * n
+            correct += int((logits.detach().argmax(1) == labels).sum())
+            seen += n
+        return total_loss / max(1, seen), correct / max(1, seen)
+
+    @torch.inference_mode()
+    def evaluate(self, model: nn.Module, loader: DataLoader) -> tuple[float, float]:
+        logits, labels = self.predict(model, loader)
+        loss = nn.functional.cross_entropy(logits, labels).item()
+        return loss, float((logits.argmax(1) == labels).float().mean())
+
+    @torch.inference_mode()
+    def predict(self, model: nn.Module, loader: DataLoader) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits and labels of every example of ``loader``, gathered from all processes."""
+        acc = self.accelerator
+        was_training = model.training
+        model.eval()
+        outs, ys = [], []
+        for inputs, labels in loader:
+            logits = model(inputs)
+            logits, labels = acc.gather_for_metrics((logits, labels))
+            outs.append(logits.float().cpu())
+            ys.append(labels.cpu())
+        model.train(was_training)
+        return torch.cat(outs), torch.cat(ys)
+
+
+def _clone_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in copy.copy(model.state_dict()).items()}

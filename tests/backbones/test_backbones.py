@@ -1,0 +1,125 @@
+"""Checks every registered backbone must pass. The tiny ones run in the fast suite; the
+real packaged ones run with the integration marker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import make_image
+from transferkit.backbones import BACKBONES, create_backbone, list_backbones
+from transferkit.errors import UnknownNameError, WeightsUnavailableError
+
+
+def _inputs(backbone, tmp_path: Path, n: int = 5) -> list:
+    if backbone.modality == "image":
+        import random
+
+        rng = random.Random(0)
+        paths = []
+        for i in range(n):
+            p = tmp_path / f"{i}.png"
+            make_image(i % 3, rng, size=48 + 8 * i).save(p)
+            paths.append(p)
+        return paths
+    return ["a good film", "the plot was awful and boring", "ok", "great fun, love it", "no"][:n]
+
+
+def _check_backbone(name: str, tmp_path: Path) -> None:
+    bb = create_backbone(name).eval()
+    entry = BACKBONES.get(name)
+    assert bb.modality == entry.modality
+    raw = _inputs(bb, tmp_path)
+    batch = bb.collate([bb.prepare(x) for x in raw])
+    with torch.inference_mode():
+        feats = bb.forward_features(batch)
+        assert feats.shape == (len(raw), bb.num_features)
+        # the staged path (used to cache a frozen prefix) equals the plain forward pass
+        n = len(bb.blocks())
+        k = max(1, n // 2)
+        staged = bb.finish(bb.run_blocks(bb.run_blocks(bb.start(batch), 0, k), k, n))
+        torch.testing.assert_close(staged, feats, rtol=1e-4, atol=1e-5)
+        # in eval mode an example's features do not depend on its batch-mates
+        alone = bb.forward_features(bb.collate([bb.prepare(raw[1])]))
+        torch.testing.assert_close(alone[0], feats[1], rtol=1e-4, atol=1e-4)
+    # preprocessing is described and recorded
+    described = bb.describe()
+    assert described["preprocessing"]["modality"] == bb.modality
+    assert described["num_blocks"] == len(bb.blocks()) >= 1
+    # the same weights give the same fingerprint; rebuilding from saved files works
+    assert create_backbone(name).fingerprint() == bb.fingerprint()
+    bb.save_files(tmp_path / "files")
+    rebuilt = create_backbone(name, pretrained=False, files=tmp_path / "files")
+    rebuilt.load_state_dict(bb.state_dict())
+    with torch.inference_mode():
+        torch.testing.assert_close(rebuilt.eval().forward_features(batch), feats)
+
+
+@pytest.mark.parametrize("name", list_backbones("tiny-*", include_tests=True))
+def test_tiny_backbone_contract(name, tmp_path):
+    _check_backbone(name, tmp_path)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", list_backbones())
+def test_packaged_backbone_contract(name, tmp_path):
+    if not BACKBONES.get(name).available():
+        pytest.fail(f"{name} weights missing: {BACKBONES.get(name).install}")
+    _check_backbone(name, tmp_path)
+
+
+@pytest.mark.integration
+def test_efficientnet_lite_uses_its_own_normalisation():
+    bb = create_backbone("efficientnet_lite0")
+    assert bb.preprocessing.mean == (0.5, 0.5, 0.5) and bb.preprocessing.std == (0.5, 0.5, 0.5)
+    assert create_backbone("efficientnet_lite2").preprocessing.size == 260
+
+
+@pytest.mark.integration
+def test_minilm_matches_sentence_transformers_pooling():
+    bb = create_backbone("all-MiniLM-L6-v2")
+    assert bb.preprocessing.pooling == "mean" and bb.preprocessing.settings.normalize
+    assert bb.preprocessing.max_length == 256 and bb.num_features == 384
+    with torch.inference_mode():
+        f = bb.forward_features(bb.collate(["hello world"]))
+    assert abs(float(f.norm()) - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("torchvision:resnet18", "resnet18-"),
+        ("hf:bert-base-uncased", "bert-base-uncased"),
+        ("timm:convnext_tiny", "convnext_tiny"),
+    ],
+)
+def test_missing_hub_weights_fail_fast_with_a_fix(name, fragment, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRANSFERKIT_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    from transferkit.backbones import weights
+
+    weights.host_reachable.cache_clear()
+    start = time.perf_counter()
+    with pytest.raises(WeightsUnavailableError) as info:
+        create_backbone(name)
+    assert time.perf_counter() - start < 30
+    message = str(info.value)
+    assert fragment in message and ("--weights" in message or "folder" in message)
+    assert message.count(".") <= 4 and "\n" not in message
+
+
+def test_generic_sources_build_without_weights():
+    bb = create_backbone("torchvision:resnet18", pretrained=False)
+    assert bb.num_features == 512 and len(bb.blocks()) == 5
+    assert bb.preprocessing.size == 224 and bb.source_head is not None
+
+
+def test_unknown_names_say_what_exists():
+    with pytest.raises(UnknownNameError, match="transferkit models"):
+        create_backbone("mobilenet_v3")
+    with pytest.raises(UnknownNameError, match="torchvision has no classification model"):
+        create_backbone("torchvision:not_a_model")

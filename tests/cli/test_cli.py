@@ -1,0 +1,129 @@
+"""The command line: the user's workflow end to end, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from transferkit.cli.main import main
+
+
+def run(args, capsys):
+    code = 0
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_fit_predict_evaluate(image_splits, tmp_path, capsys):
+    out = tmp_path / "model"
+    code, stdout, _ = run(
+        [
+            "fit",
+            image_splits,
+            "-m",
+            "tiny-cnn",
+            "-s",
+            "linear-probe",
+            "--test-split",
+            "val",
+            "--out",
+            out,
+        ],
+        capsys,
+    )
+    assert code == 0, stdout
+    assert "test (12 examples): accuracy" in stdout and f"Model saved to {out}" in stdout.replace(
+        "\n", ""
+    )
+    assert "Per class" in stdout
+
+    code, stdout, _ = run(
+        ["predict", out, image_splits / "val" / "ants", "--format", "json"], capsys
+    )
+    rows = json.loads(stdout)
+    assert code == 0 and len(rows) == 6 and set(rows[0]["probabilities"]) == {"ants", "bees"}
+
+    code, stdout, _ = run(["predict", out, image_splits / "val", "--format", "csv"], capsys)
+    assert (
+        stdout.splitlines()[0] == "input,predicted,p_ants,p_bees" and len(stdout.splitlines()) == 13
+    )
+
+    code, stdout, _ = run(["evaluate", out, image_splits / "val", "--format", "json"], capsys)
+    metrics = json.loads(stdout)
+    assert code == 0 and metrics["n"] == 12
+
+
+def test_predict_refuses_to_overwrite_results(image_splits, tmp_path, capsys):
+    out = tmp_path / "model"
+    run(["fit", image_splits, "-m", "tiny-cnn", "--out", out], capsys)
+    target = tmp_path / "preds.csv"
+    target.write_text("earlier results")
+    code, _, err = run(
+        ["predict", out, image_splits / "val", "--format", "csv", "--output", target], capsys
+    )
+    assert code == 2 and "--overwrite" in err and target.read_text() == "earlier results"
+
+
+def test_text_model_predicts_literal_texts(text_splits, tmp_path, capsys):
+    out = tmp_path / "model"
+    assert run(["fit", text_splits, "-m", "tiny-bert", "--out", out], capsys)[0] == 0
+    code, stdout, _ = run(
+        ["predict", out, "a great film", "an awful film", "--format", "json"], capsys
+    )
+    assert code == 0 and [r["input"] for r in json.loads(stdout)] == ["input 1", "input 2"]
+
+
+def test_run_file_options_are_checked(image_folder, tmp_path, capsys):
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text(
+        f"data: {image_folder}\nmodel: tiny-cnn\nstrategy: finetune\nepochs: 1\nbatch_size: 8\n"
+    )
+    code, stdout, _ = run(["fit", "--config", run_file], capsys)
+    assert code == 0 and "validation" in stdout
+    run_file.write_text(f"data: {image_folder}\nmodel: tiny-cnn\nepoch: 1\n")
+    code, _, err = run(["fit", "--config", run_file], capsys)
+    assert code == 2 and "'epoch' is neither a data option nor an option" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["fit", "{missing}"], "does not exist"),
+        (["fit", "{images}", "-m", "no-such-model"], "Unknown backbone 'no-such-model'"),
+        (["fit", "{images}", "-m", "tiny-cnn", "-s", "finetune", "--C", "1"], "'C' is neither"),
+        (["fit", "{images}", "-m", "tiny-bert"], "tiny-bert is a text model"),
+        (["evaluate", "{missing}", "{images}"], "not a model directory"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(args, fragment, image_folder, tmp_path, capsys):
+    args = [a.format(missing=tmp_path / "missing", images=image_folder) for a in args]
+    code, _, err = run(args, capsys)
+    assert code == 2 and fragment in err.replace("\n", " ")
+    assert "Traceback" not in err and err.count("error:") == 1
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "transferkit.cli.main", "fit", str(tmp_path / "x"), "--debug"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode != 0 and "Traceback" in proc.stderr and "DataError" in proc.stderr
+
+
+def test_models_lists_availability(capsys):
+    code, stdout, _ = run(["models"], capsys)
+    assert code == 0 and "mobilenet_v2" in stdout and "torchvision:NAME" in stdout
+    assert "tiny-cnn" not in stdout
+
+
+def test_strategies_show_their_options(capsys):
+    code, stdout, _ = run(["strategies", "finetune"], capsys)
+    assert code == 0 and "--layer-decay" in stdout

@@ -1,0 +1,74 @@
+"""Checks every registered strategy must pass, on tiny models, for images and for text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import transferkit
+from transferkit.backbones import create_backbone
+from transferkit.strategies import STRATEGIES
+
+# Fast settings per strategy, so the suite stays quick; defaults are exercised elsewhere.
+FAST = {
+    "finetune": {"epochs": 2, "batch_size": 8},
+    "linear-probe": {},
+}
+
+# image_splits has train/ and val/; val/ serves as the held-out test split
+CASES = [("tiny-cnn", "image_splits", {"test_split": "val"}), ("tiny-bert", "text_splits", {})]
+
+
+def _fit(strategy, backbone, data, tmp_path, seed=0, out="model", **options):
+    return transferkit.fit(
+        data, backbone, strategy, seed=seed, out=tmp_path / out, **FAST.get(strategy, {}), **options
+    )
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES.names())
+@pytest.mark.parametrize(("backbone", "data_fixture", "options"), CASES)
+def test_strategy_contract(strategy, backbone, data_fixture, options, request, tmp_path):
+    data = request.getfixturevalue(data_fixture)
+    result = _fit(strategy, backbone, data, tmp_path, **options)
+    assert result.held_out == "test" and result.metrics["test"]["n"] == len(result.splits.test)
+
+    # reloads to identical predictions on the held-out examples the run reported
+    loaded = transferkit.load(result.out)
+    run_preds = next(p for p in result.predictions if p.split == "test")
+    proba = loaded.predict_proba(result.splits.test)
+    np.testing.assert_allclose(proba, run_preds.proba, rtol=1e-5, atol=1e-6)
+    assert loaded.predict(result.splits.test) == [
+        loaded.classes_[i] for i in run_preds.proba.argmax(1)
+    ]
+
+    # parameters the strategy froze are bit-for-bit the pretrained ones
+    pretrained = create_backbone(backbone).state_dict()
+    trained = result.model.classifier
+    frozen = [n for n, p in trained.named_parameters() if not p.requires_grad]
+    if STRATEGIES.get(strategy).keeps_backbone:
+        assert {n for n, _ in trained.backbone.named_parameters(prefix="backbone")} <= set(frozen)
+    for name in frozen:
+        key = name.removeprefix("backbone.")
+        assert torch.equal(trained.state_dict()[name].cpu(), pretrained[key]), name
+
+    # the same seed gives the same model
+    again = _fit(strategy, backbone, data, tmp_path, out="again", **options)
+    for (n1, a), (_n2, b) in zip(
+        trained.state_dict().items(), again.model.classifier.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), n1
+    np.testing.assert_array_equal(again.predictions[-1].proba, run_preds.proba)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES.names())
+def test_strategy_config_round_trips_and_is_recorded(strategy, image_folder, tmp_path):
+    cls = STRATEGIES.get(strategy)
+    cfg = cls.Config()
+    assert cls.Config.from_dict(cfg.to_dict()) == cfg
+    for f in cls.Config.fields():
+        assert f.help, f"{strategy}.{f.name} has no help text"
+    result = _fit(strategy, "tiny-cnn", image_folder, tmp_path)
+    record = transferkit.load(result.out).record
+    assert record["strategy"]["name"] == strategy
+    assert set(record["strategy"]["config"]) == set(cls.Config.field_names())
