@@ -106,7 +106,10 @@ def fit(
         check_writable(out_path, overwrite)
     splits = load_splits(data, data_config, seed, carve_val=strat.needs_validation())
     model = model or DEFAULT_BACKBONES[splits.modality]
-    backbone = create_backbone(model, weights=weights)
+    pretrained = strategy_cls.uses_pretrained_weights
+    backbone = create_backbone(
+        model, pretrained=pretrained, weights=weights if pretrained else None
+    )
     if backbone.modality != splits.modality:
         raise IncompatibleError(
             f"{model} is a {backbone.modality} model but {data} holds {splits.modality}s; choose a "
@@ -129,6 +132,7 @@ def fit(
         data_summary=splits.summary(),
         seed=seed,
         notes=result.notes,
+        details=result.details,
     )
     trained = TransferModel(classifier, splits.classes, record)
     trained.cache = feature_cache

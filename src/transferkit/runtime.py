@@ -6,6 +6,7 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -78,3 +79,14 @@ def is_main_process() -> bool:
 
 def num_processes() -> int:
     return int(process_state().num_processes)  # type: ignore[attr-defined]
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Move a batch (a tensor, or a dict or tuple of them) to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, tuple | list):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch

@@ -79,6 +79,14 @@ class Backbone(nn.Module, ABC):
     def forward_features(self, batch: Any) -> torch.Tensor:
         return self.finish(self.run_blocks(self.start(batch), 0, len(self.blocks())))
 
+    def split_state(self, state: Any) -> list[Any]:
+        """A batched intermediate state as one state per example (to cache them)."""
+        return list(state.unbind(0))
+
+    def merge_states(self, states: list[Any]) -> Any:
+        """The inverse of ``split_state`` for any selection of examples."""
+        return torch.stack(states)
+
     def forward(self, batch: Any) -> torch.Tensor:
         return self.forward_features(batch)
 
@@ -163,3 +171,9 @@ class SequentialImageBackbone(Backbone):
 
     def finish(self, state: torch.Tensor) -> torch.Tensor:
         return self.pool(state)
+
+    def merge_states(self, states: list[Any]) -> torch.Tensor:
+        merged = torch.stack(states)
+        return (
+            merged.contiguous(memory_format=torch.channels_last) if self.channels_last else merged
+        )

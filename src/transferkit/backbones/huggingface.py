@@ -45,10 +45,9 @@ class HFTextBackbone(Backbone):
         self.model = model
         self.preprocessing = TextPreprocessing(tokenizer, settings)
         self.num_features = int(model.config.hidden_size)
-        object.__setattr__(self, "_blocks", _encoder_blocks(model))
 
     def blocks(self) -> list[nn.Module]:
-        return self._blocks
+        return _encoder_blocks(self.model)
 
     # A state is (hidden states or the batch, attention mask).
     def start(self, batch: dict[str, torch.Tensor]) -> tuple[Any, torch.Tensor]:
@@ -56,14 +55,29 @@ class HFTextBackbone(Backbone):
 
     def run_block(self, index: int, state: tuple[Any, torch.Tensor]) -> tuple[Any, torch.Tensor]:
         hidden, mask = state
-        block = self._blocks[index]
-        if len(self._blocks) == 1:  # unknown layout: the whole encoder is one block
+        blocks = self.blocks()
+        block = blocks[index]
+        if len(blocks) == 1:  # unknown layout: the whole encoder is one block
             return self.model(**hidden).last_hidden_state, mask
         if index == 0:
             return block(input_ids=hidden["input_ids"]), mask
         additive = (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
         out = block(hidden, attention_mask=additive)
         return (out[0] if isinstance(out, tuple) else out), mask
+
+    def split_state(self, state: tuple[Any, torch.Tensor]) -> list[Any]:
+        hidden, mask = state
+        lengths = mask.sum(dim=1).tolist()
+        return [hidden[i, : int(n)] for i, n in enumerate(lengths)]
+
+    def merge_states(self, states: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        longest = max(s.shape[0] for s in states)
+        hidden = states[0].new_zeros((len(states), longest, states[0].shape[-1]))
+        mask = torch.zeros((len(states), longest), dtype=torch.long, device=states[0].device)
+        for i, s in enumerate(states):
+            hidden[i, : s.shape[0]] = s
+            mask[i, : s.shape[0]] = 1
+        return hidden, mask
 
     def forward_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         hidden = self.model(**batch).last_hidden_state

@@ -49,10 +49,10 @@ class TimmBackbone(Backbone):
             # already registered inside self.model: keep it out of the module tree
             object.__setattr__(self, "source_head", head)
             self.source_classes = _imagenet_classes(head.out_features)
-        object.__setattr__(self, "_blocks", _timm_blocks(model))
 
     def blocks(self) -> list[nn.Module]:
-        return self._blocks
+        # built on each call: adapters (LoRA) may replace the layers the blocks wrap
+        return _timm_blocks(self.model)
 
     def start(self, batch: torch.Tensor) -> torch.Tensor:
         if self.channels_last:

@@ -14,7 +14,7 @@ from transferkit.backbones.base import Backbone
 from transferkit.data.batches import length_order, make_loader
 from transferkit.features.cache import FeatureCache, content_key
 from transferkit.progress import SILENT, Progress
-from transferkit.runtime import device_profile
+from transferkit.runtime import device_profile, to_device
 
 
 @dataclass
@@ -73,7 +73,7 @@ def forward_features(
     chunks = []
     with eval_mode(backbone):
         for batch, _ in progress.track(loader, len(loader), description):
-            batch = _to(batch, device)
+            batch = to_device(batch, device)
             chunks.append(backbone.forward_features(batch).float().cpu().numpy())
     feats = np.concatenate(chunks)
     out = np.empty_like(feats)
@@ -122,11 +122,3 @@ def embed(
         len(first_missing), len(inputs) - len(first_missing), time.perf_counter() - start
     )
     return feats, stats
-
-
-def _to(batch: Any, device: torch.device) -> Any:
-    if isinstance(batch, torch.Tensor):
-        return batch.to(device)
-    if isinstance(batch, dict):
-        return {k: _to(v, device) for k, v in batch.items()}
-    return batch

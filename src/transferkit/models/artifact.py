@@ -144,6 +144,7 @@ def load_model(directory: str | Path) -> Any:
     from transferkit.backbones.preprocessing import ImagePreprocessing
     from transferkit.models.classifier import Classifier
     from transferkit.models.model import TransferModel
+    from transferkit.strategies import STRATEGIES
 
     directory = Path(directory).expanduser()
     record = read_record(directory)
@@ -155,6 +156,9 @@ def load_model(directory: str | Path) -> Any:
     if bb["modality"] == "image":
         backbone.preprocessing = ImagePreprocessing.from_dict(bb["preprocessing"])
     classifier = Classifier(backbone, len(record["classes"]))
+    strategy = record.get("strategy", {}).get("name")
+    if strategy in STRATEGIES:
+        STRATEGIES.get(strategy).rebuild(classifier, record)
     try:
         missing, unexpected = load_weights(classifier, str(directory / WEIGHTS), strict=False)
     except Exception as exc:

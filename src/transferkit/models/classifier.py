@@ -26,9 +26,15 @@ class Classifier(nn.Module):
         self.num_classes = num_classes
         self._frozen: list[nn.Module] = []
         self._eval_only: list[nn.Module] = []
+        self.last_features: torch.Tensor | None = None
 
     def forward(self, batch: Any) -> torch.Tensor:
-        return self.head(self.backbone.forward_features(batch))
+        return self.classify(self.backbone.forward_features(batch))
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """Head logits; the features are kept for regularisers that compare them."""
+        self.last_features = features
+        return self.head(features)
 
     def freeze(self, modules: Iterable[nn.Module]) -> None:
         for m in modules:

@@ -40,6 +40,7 @@ def build_record(
     data_summary: dict[str, Any],
     seed: int,
     notes: list[str],
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     versions = library_versions()
     return {
@@ -54,7 +55,11 @@ def build_record(
             "in_features": backbone.num_features,
             "out_features": len(classes),
         },
-        "strategy": {"name": strategy.name, "config": strategy.config.to_dict()},
+        "strategy": {
+            "name": strategy.name,
+            "config": strategy.config.to_dict(),
+            "details": details or {},
+        },
         "data": {"config": data_config.to_dict(), "summary": data_summary},
         "seed": seed,
         "notes": notes,

@@ -4,7 +4,15 @@
 validated config.
 """
 
-from transferkit.strategies import finetune, linear_probe  # noqa: F401 - registers them
+from transferkit.strategies import (  # noqa: F401 - importing registers the strategies
+    finetune,
+    gradual,
+    linear_probe,
+    lora,
+    lp_ft,
+    partial,
+    scratch,
+)
 from transferkit.strategies.base import (
     STRATEGIES,
     FitContext,

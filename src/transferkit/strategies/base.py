@@ -110,6 +110,8 @@ class Strategy(ABC):
     #: True when the backbone's weights stay exactly pretrained, so features of the
     #: pretrained backbone (and the feature cache) serve for prediction too.
     keeps_backbone: ClassVar[bool] = False
+    #: False for the from-scratch baseline: the backbone starts from random weights.
+    uses_pretrained_weights: ClassVar[bool] = True
 
     def __init__(self, config: StrategyConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
@@ -125,6 +127,12 @@ class Strategy(ABC):
     @abstractmethod
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
         """Train ``model`` in place on ``ctx.splits.train``, selecting on ``ctx.splits.val``."""
+
+    @classmethod
+    def rebuild(cls, model: Classifier, record: dict[str, Any]) -> None:
+        """Change a freshly built classifier's architecture to what this strategy trained
+        (e.g. insert adapters) before a saved model's weights are loaded into it."""
+        return None
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy", list_command="transferkit strategies")

@@ -43,6 +43,11 @@ class LinearProbeConfig(StrategyConfig):
         min=0,
     )
     cv_folds: int = option(5, "Cross-validation folds for choosing C.", min=2, max=20)
+    standardize: bool | None = option(
+        None,
+        "Standardise features before the logistic head; unset: yes, unless the backbone's "
+        "features are already unit-normalised (sentence embeddings).",
+    )
     epochs: int = option(100, "Linear head: maximum epochs over the cached features.", min=1)
     lr: float = option(1e-3, "Linear head: learning rate.", min=0)
     weight_decay: float = option(1e-2, "Linear head: AdamW weight decay.", min=0)
@@ -64,11 +69,19 @@ def fit_linear_probe(model: Classifier, ctx: FitContext, cfg: LinearProbeConfig)
     x_train = ctx.features(model.backbone, ctx.splits.train, "train")
     if cfg.head == "logistic":
         fit = fit_logistic(
-            x_train, ctx.y_train, model.num_classes, C=cfg.C, folds=cfg.cv_folds, seed=ctx.seed
+            x_train,
+            ctx.y_train,
+            model.num_classes,
+            C=cfg.C,
+            folds=cfg.cv_folds,
+            seed=ctx.seed,
+            standardize=cfg.standardize,
         )
         set_linear_head(model, fit.weight, fit.bias)
         return StrategyResult(
-            notes=[fit.note()], details={"C": fit.C, "cv_folds": fit.folds}, oof_proba=fit.oof_proba
+            notes=[fit.note()],
+            details={"C": fit.C, "cv_folds": fit.folds, "standardized": fit.standardized},
+            oof_proba=fit.oof_proba,
         )
     if ctx.splits.val is None or ctx.y_val is None:
         raise IncompatibleError(

@@ -16,17 +16,25 @@ class LogisticFit:
     weight: np.ndarray  # [n_classes, n_features], applies to raw (unstandardised) features
     bias: np.ndarray  # [n_classes]
     C: float
-    cv_log_loss: float | None  # mean held-out log loss at the chosen C, if cross-validated
-    folds: int
+    standardized: bool
+    folds: int  # 0 when C was given rather than cross-validated
+    cv_accuracy: float | None = None  # held-out accuracy at the chosen C
     oof_proba: np.ndarray | None = None  # [n, n_classes] out-of-fold probabilities at C
 
     def note(self) -> str:
+        scale = "standardised" if self.standardized else "raw (already normalised)"
         if self.folds:
             return (
-                f"logistic head: C={self.C:.3g} chosen by {self.folds}-fold cross-validation "
-                f"on the training split (held-out log loss {self.cv_log_loss:.3f})"
+                f"logistic head on {scale} features: C={self.C:.3g} chosen by {self.folds}-fold "
+                f"cross-validation on the training split (accuracy {self.cv_accuracy:.3f})"
             )
-        return f"logistic head: C={self.C:.3g}"
+        return f"logistic head on {scale} features: C={self.C:.3g}"
+
+
+def is_unit_norm(X: np.ndarray) -> bool:
+    """Whether every row already has unit L2 norm (sentence-transformers embeddings)."""
+    norms = np.linalg.norm(X, axis=1)
+    return bool(len(norms)) and bool(np.allclose(norms, 1.0, atol=1e-3))
 
 
 def fit_logistic(
@@ -37,74 +45,91 @@ def fit_logistic(
     C: float | None = None,
     folds: int = 5,
     seed: int = 0,
-    Cs: tuple[float, ...] = DEFAULT_CS,
-    max_iter: int = 2000,
+    standardize: bool | None = None,
+    Cs: tuple[float, ...] = DEFAULT_CS,  # ascending
+    max_iter: int = 1000,
 ) -> LogisticFit:
-    """L2-regularised logistic regression on standardised features.
+    """L2-regularised multinomial logistic regression.
 
-    Features are standardised with the training statistics, then projected onto the span
-    of the (centred) training examples: by the representer theorem the L2-regularised
-    solution lies in that span, and every cross-validation fold's solution lies in its
-    sub-span, so fitting in those ``min(n, d)`` coordinates gives the same weights as in
-    all ``d`` dimensions, several times faster when ``d > n`` (1280-d CNN features,
-    a few hundred images).
+    ``C`` (inverse strength) is chosen from ``Cs`` by stratified ``folds``-fold
+    cross-validation on ``X``: the highest held-out accuracy, and among equals the
+    strongest regularisation (on a few hundred images held-out accuracy is flat over
+    three decades of C while test accuracy falls off for large C). Features are
+    standardised with the training statistics unless they are already unit-normalised
+    (``standardize=None``): measured here, standardising helped 1280-d CNN features
+    (ants/bees test accuracy 0.954-0.961 against 0.941-0.948) and hurt normalised sentence
+    embeddings (SST-2 0.780-0.791 against 0.787-0.792).
+
+    The fit runs in the span of the centred training examples: by the representer
+    theorem the L2-regularised solution lies in that span, and every fold's solution lies
+    in its sub-span, so this gives the same weights as all ``d`` dimensions, several
+    times faster when ``d > n``.
 
     Args:
         X: ``[n, d]`` features; y: ``[n]`` class indices in ``[0, n_classes)``.
-        C: inverse regularisation strength; chosen from ``Cs`` by stratified ``folds``-fold
-            cross-validation (held-out log loss) when ``None``.
+
+    Returns:
+        weights and bias of a linear layer on the *raw* features (standardisation folded
+        in), the chosen C, and out-of-fold probabilities at that C.
     """
-    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
 
     X = np.asarray(X, dtype=np.float64)
-    mu = X.mean(axis=0)
-    sd = X.std(axis=0)
+    standardize = (not is_unit_norm(X)) if standardize is None else standardize
+    mu = X.mean(axis=0) if standardize else np.zeros(X.shape[1])
+    sd = X.std(axis=0) if standardize else np.ones(X.shape[1])
     sd[sd < 1e-8] = 1.0
     Z = (X - mu) / sd
     basis = None
     if Z.shape[1] > Z.shape[0]:
-        _, S, Vt = np.linalg.svd(Z, full_matrices=False)
+        centred = Z - Z.mean(axis=0)
+        _, S, Vt = np.linalg.svd(centred, full_matrices=False)
         basis = Vt[S.max() * 1e-10 < S]
         Z = Z @ basis.T
-    min_count = int(np.bincount(y, minlength=n_classes)[np.unique(y)].min())
-    folds = min(folds, min_count)
+    present, counts = np.unique(y, return_counts=True)
+    folds = min(folds, int(counts.min()))
+
+    def model(c: float) -> LogisticRegression:
+        return LogisticRegression(C=c, max_iter=max_iter, tol=1e-4, warm_start=True)
+
+    cv_accuracy, oof = None, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on separable folds
         if C is None and folds >= 2:
-            cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-            model = LogisticRegressionCV(
-                Cs=list(Cs), cv=cv, scoring="neg_log_loss", max_iter=max_iter, tol=1e-6
-            ).fit(Z, y)
-            chosen = float(np.ravel(model.C_)[0])
-            scores = np.mean(next(iter(model.scores_.values())), axis=0)
-            cv_loss: float | None = float(-scores.max())
-            oof = cross_val_predict(
-                LogisticRegression(C=chosen, max_iter=max_iter, tol=1e-6),
-                Z,
-                y,
-                cv=cv,
-                method="predict_proba",
-            )
+            oof_all = np.zeros((len(Cs), len(y), len(present)))
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+            for train_idx, held_idx in splitter.split(Z, y):
+                est = model(Cs[0])
+                for i, c in enumerate(Cs):  # warm-started along the path
+                    est.set_params(C=c).fit(Z[train_idx], y[train_idx])
+                    oof_all[i][np.ix_(held_idx, np.searchsorted(present, est.classes_))] = (
+                        est.predict_proba(Z[held_idx])
+                    )
+            accuracy = (oof_all.argmax(axis=2) == np.searchsorted(present, y)).mean(axis=1)
+            best = int(np.flatnonzero(accuracy == accuracy.max())[0])  # Cs ascend
+            chosen, cv_accuracy, oof = float(Cs[best]), float(accuracy[best]), oof_all[best]
         else:
-            chosen, cv_loss, folds, oof = float(C if C is not None else 1.0), None, 0, None
-            model = LogisticRegression(C=chosen, max_iter=max_iter, tol=1e-6).fit(Z, y)
-    coef = model.coef_ @ basis if basis is not None else model.coef_
-    intercept = model.intercept_
-    present = model.classes_
+            chosen, folds = float(C if C is not None else 1.0), 0
+        final = model(chosen).fit(Z, y)
+    coef = final.coef_ @ basis if basis is not None else final.coef_
     W = np.zeros((n_classes, X.shape[1]))
     b = np.zeros(n_classes)
-    if coef.shape[0] == 1:  # binary: p(present[1]) = sigmoid(w.z + b)
-        W[present[1]], b[present[1]] = coef[0], intercept[0]
+    if coef.shape[0] == 1:  # binary: p(classes_[1]) = sigmoid(w.z + b)
+        W[final.classes_[1]], b[final.classes_[1]] = coef[0], final.intercept_[0]
     else:
-        W[present], b[present] = coef, intercept
-    b[np.setdiff1d(np.arange(n_classes), present)] = -1e4  # absent in training: never predicted
-    weight = W / sd
-    bias = b - (W * (mu / sd)).sum(axis=1)
+        W[final.classes_], b[final.classes_] = coef, final.intercept_
+    b[np.setdiff1d(np.arange(n_classes), present)] = -1e4  # never seen: never predicted
     oof_full = None
     if oof is not None:
         oof_full = np.zeros((len(y), n_classes))
-        oof_full[:, model.classes_] = oof
+        oof_full[:, present] = oof
     return LogisticFit(
-        weight.astype(np.float32), bias.astype(np.float32), chosen, cv_loss, folds, oof_full
+        weight=(W / sd).astype(np.float32),
+        bias=(b - (W * (mu / sd)).sum(axis=1)).astype(np.float32),
+        C=chosen,
+        standardized=standardize,
+        folds=folds,
+        cv_accuracy=cv_accuracy,
+        oof_proba=oof_full,
     )

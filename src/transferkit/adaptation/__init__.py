@@ -1,0 +1,1 @@
+"""Domain adaptation: methods that adapt a model to an unlabelled target domain."""

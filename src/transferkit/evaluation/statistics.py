@@ -1,0 +1,188 @@
+"""Honest comparisons: confidence intervals across seeds and over examples.
+
+A single run says little: the same recipe with another seed (data order, initialisation,
+augmentation) gives another number. These helpers report the uncertainty:
+
+* :func:`mean_ci` - Student-t interval of a mean over seeds,
+* :func:`paired_difference` - interval and p-value of the difference between two recipes
+  run with the *same* seeds (pairing removes the seed-to-seed variation they share),
+* :func:`bootstrap_ci` - percentile bootstrap over test examples, for any statistic.
+
+Invalid options and too little data raise :class:`~transferkit.errors.ConfigError` with one
+sentence. NaN values propagate (a NaN in gives NaN out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from transferkit.errors import ConfigError
+
+__all__ = ["bootstrap_ci", "mean_ci", "paired_difference"]
+
+_TOO_FEW_SEEDS = "A confidence interval needs at least 2 seeds; pass --seeds 2 or more."
+_BOOT_CHUNK_ELEMENTS = 1 << 22
+
+
+def _check_confidence(confidence: float) -> float:
+    if not (0.0 < confidence < 1.0):
+        raise ConfigError(
+            f"The confidence level must be strictly between 0 and 1 (e.g. 0.95), "
+            f"not {confidence!r}."
+        )
+    return float(confidence)
+
+
+def _as_values(values: Sequence[float] | npt.ArrayLike, name: str) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1:
+        raise ConfigError(
+            f"{name} must be a flat list of numbers, got an array of shape {v.shape}."
+        )
+    return v
+
+
+def _t_interval(v: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    from scipy import stats
+
+    n = v.shape[0]
+    mean = float(v.mean())
+    se = float(v.std(ddof=1)) / np.sqrt(n)
+    half = float(stats.t.ppf(0.5 + confidence / 2.0, df=n - 1)) * se
+    return mean, mean - half, mean + half
+
+
+def mean_ci(
+    values: Sequence[float] | npt.ArrayLike, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval (Student, "The probable error of a mean",
+    Biometrika 1908).
+
+    For ``n`` values with mean ``m`` and sample standard deviation ``s`` (``ddof=1``):
+
+        m +/- t_{(1 + confidence) / 2, n - 1} * s / sqrt(n)
+
+    It assumes the values are independent draws (one per seed) from a roughly normal
+    distribution; with 3-10 seeds that is the honest default (a normal interval would be
+    too narrow).
+
+    Args:
+        values: ``[n]`` one number per seed.
+        confidence: coverage of the interval, in ``(0, 1)``.
+
+    Returns:
+        ``(mean, low, high)``; with a single value ``(value, nan, nan)`` (no spread is known).
+    """
+    confidence = _check_confidence(confidence)
+    v = _as_values(values, "values")
+    if v.shape[0] == 0:
+        raise ConfigError("mean_ci needs at least one value.")
+    if v.shape[0] == 1:
+        return float(v[0]), float("nan"), float("nan")
+    return _t_interval(v, confidence)
+
+
+def paired_difference(
+    a: Sequence[float] | npt.ArrayLike,
+    b: Sequence[float] | npt.ArrayLike,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Paired t-interval and two-sided p-value for the mean of ``a - b`` over shared seeds.
+
+    ``a[i]`` and ``b[i]`` must come from the same seed ``i``. With ``d_i = a_i - b_i``
+    (Student 1908; the paired t-test, as ``scipy.stats.ttest_rel``):
+
+        mean = dbar,  interval = dbar +/- t_{(1 + confidence) / 2, n - 1} * s_d / sqrt(n)
+        t = dbar / (s_d / sqrt(n)),  p = 2 * P(T_{n-1} > |t|)
+
+    When every difference is the same, ``s_d = 0``: the interval collapses to the mean and
+    the p-value is NaN, since the t statistic is undefined (``scipy.stats.ttest_rel`` also
+    gives NaN when all differences are 0, but 0 when they share a non-zero value, which
+    overstates the evidence of, say, two seeds whose accuracies both differ by one test
+    example). Otherwise the p-value equals ``ttest_rel(a, b).pvalue``.
+
+    Args:
+        a: ``[n]`` metric of recipe A, one per seed.
+        b: ``[n]`` metric of recipe B, same seeds in the same order.
+        confidence: coverage of the interval, in ``(0, 1)``.
+
+    Returns:
+        ``{"mean", "low", "high", "n", "p_value"}`` (floats, ``n`` an int).
+    """
+    from scipy import stats
+
+    confidence = _check_confidence(confidence)
+    va = _as_values(a, "a")
+    vb = _as_values(b, "b")
+    if va.shape[0] != vb.shape[0]:
+        raise ConfigError(
+            f"A paired comparison needs one value of each recipe per seed, but got "
+            f"{va.shape[0]} and {vb.shape[0]} values."
+        )
+    n = va.shape[0]
+    if n < 2:
+        raise ConfigError(_TOO_FEW_SEEDS)
+    d = va - vb
+    mean, low, high = _t_interval(d, confidence)
+    se = float(d.std(ddof=1)) / np.sqrt(n)
+    p_value = float(2.0 * stats.t.sf(abs(mean) / se, df=n - 1)) if se > 0 else float("nan")
+    return {"mean": mean, "low": low, "high": high, "n": int(n), "p_value": p_value}
+
+
+def bootstrap_ci(
+    values_or_pairs: Sequence[Any] | npt.ArrayLike,
+    statistic: Callable[[np.ndarray], float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """Percentile bootstrap confidence interval of a statistic over examples.
+
+    Efron, "Bootstrap Methods: Another Look at the Jackknife", Annals of Statistics 1979;
+    the percentile interval of Efron & Tibshirani, "An Introduction to the Bootstrap", 1993.
+    The rows (examples) are resampled with replacement ``n_boot`` times; with
+    ``theta*_1..B`` the statistic on the resamples and ``alpha = 1 - confidence``:
+
+        interval = (quantile(theta*, alpha / 2), quantile(theta*, 1 - alpha / 2))
+
+    Rows stay together, so pass ``[n, 2]`` pairs such as (correct by model A, correct by
+    model B) on the same test examples to get the uncertainty of a difference or of a
+    ranking. The uncertainty is over the test examples only (not over seeds); with few
+    examples the percentile interval is somewhat too narrow.
+
+    Args:
+        values_or_pairs: ``[n]`` values or ``[n, ...]`` rows, one per example.
+        statistic: called with an array of the same shape (rows resampled); returns a number.
+        n_boot: number of resamples, >= 1.
+        seed: seeds the resampling (same seed, same interval).
+        confidence: coverage of the interval, in ``(0, 1)``.
+
+    Returns:
+        ``(estimate, low, high)`` where ``estimate`` is the statistic on the original data.
+    """
+    confidence = _check_confidence(confidence)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise ConfigError(f"The number of bootstrap resamples must be at least 1, not {n_boot!r}.")
+    data = np.asarray(values_or_pairs)
+    if data.ndim == 0:
+        raise ConfigError("bootstrap_ci needs a list of values or rows, not a single number.")
+    n = data.shape[0]
+    if n < 2:
+        raise ConfigError(f"bootstrap_ci needs at least 2 examples to resample, got {n}.")
+
+    estimate = float(statistic(data))
+    rng = np.random.default_rng(seed)
+    boot = np.empty(int(n_boot))
+    chunk = max(1, _BOOT_CHUNK_ELEMENTS // n)  # bound the [chunk, n] index matrix
+    for s in range(0, int(n_boot), chunk):
+        rows = min(chunk, int(n_boot) - s)
+        idx = rng.integers(0, n, size=(rows, n))
+        for j in range(rows):
+            boot[s + j] = statistic(data[idx[j]])
+    alpha = 1.0 - confidence
+    low, high = np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0])
+    return estimate, float(low), float(high)

@@ -1,0 +1,95 @@
+"""LoRA (Hu et al., "LoRA: Low-Rank Adaptation of Large Language Models", ICLR 2022)
+through Hugging Face PEFT: the pretrained weights stay frozen and each adapted layer
+learns a low-rank update ``W + (alpha / r) B A``; the new head trains in full.
+
+Adapters go on every linear layer of the backbone (attention and feed-forward in
+transformers) and on every convolution PEFT supports (not depthwise ones). The saved
+model holds the adapters and the head next to the frozen weights, and reloads to the same
+predictions; ``merge=true`` folds the adapters into the weights after training, leaving a
+plain network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from transferkit.backbones.base import Backbone
+from transferkit.config import option
+from transferkit.data.dataset import Splits
+from transferkit.errors import IncompatibleError
+from transferkit.models.classifier import Classifier
+from transferkit.strategies.base import FitContext, Strategy, StrategyResult, register_strategy
+from transferkit.strategies.finetune import FinetuneConfig, run_training, training_notes
+
+
+@dataclass
+class LoraConfig(FinetuneConfig):
+    lr: float | None = option(1e-3, "Learning rate of the adapters.", min=0)
+    rank: int = option(8, "Rank r of each low-rank update.", min=1)
+    alpha: float = option(16.0, "Scale: updates are multiplied by alpha / rank.", min=0)
+    dropout: float = option(0.05, "Dropout on the adapters' inputs.", min=0, max=0.9)
+    merge: bool = option(False, "Fold the adapters into the weights after training.")
+
+
+def lora_targets(backbone: Backbone) -> list[str]:
+    """Names (relative to the backbone) of the layers that get adapters."""
+    names = []
+    for name, module in backbone.named_modules():
+        if name.startswith("source_head") or name == "":
+            continue
+        if isinstance(module, nn.Linear) or (isinstance(module, nn.Conv2d) and module.groups == 1):
+            names.append(name)
+    return names
+
+
+def inject_lora(backbone: Backbone, cfg: LoraConfig, targets: list[str]) -> Any:
+    """Insert adapters in place; every other backbone weight stops training."""
+    from peft import LoraConfig as PeftLoraConfig
+    from peft.tuners.lora import LoraModel
+
+    peft_config = PeftLoraConfig(
+        r=cfg.rank,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=targets,
+        bias="none",
+    )
+    return LoraModel(backbone, peft_config, adapter_name="default")
+
+
+@register_strategy("lora")
+class Lora(Strategy):
+    summary = "low-rank adapters (PEFT) on linear and conv layers, frozen weights, new head"
+    Config = LoraConfig
+
+    def check(self, backbone: Backbone, splits: Splits) -> None:
+        if not lora_targets(backbone):
+            raise IncompatibleError(
+                f"{backbone.source} has no linear or (non-depthwise) convolution layer for LoRA "
+                "adapters; use finetune or partial."
+            )
+
+    def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
+        cfg: LoraConfig = self.config  # type: ignore[assignment]
+        targets = lora_targets(model.backbone)
+        tuner = inject_lora(model.backbone, cfg, targets)
+        adapters = model.trainable_parameters() - sum(p.numel() for p in model.head.parameters())
+        history, _ = run_training(model, ctx, cfg)
+        notes = [
+            f"LoRA rank {cfg.rank} on {len(targets)} layers: {adapters:,} adapter parameters",
+            *training_notes(model, history, cfg),
+        ]
+        if cfg.merge:
+            tuner.merge_and_unload()
+            notes.append("adapters merged into the weights")
+        details = {"lora_targets": targets, "adapter_parameters": adapters, "merged": cfg.merge}
+        return StrategyResult(history, notes, details)
+
+    @classmethod
+    def rebuild(cls, model: Classifier, record: dict[str, Any]) -> None:
+        cfg = LoraConfig.from_dict(record["strategy"]["config"])
+        if not cfg.merge:
+            inject_lora(model.backbone, cfg, record["strategy"]["details"]["lora_targets"])

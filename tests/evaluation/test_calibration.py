@@ -1,0 +1,163 @@
+"""Calibration: ECE and the reliability table against a direct loop over bins and known
+values, and temperature scaling against a brute-force minimum of the NLL."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import log_softmax, softmax
+
+from transferkit.errors import ConfigError
+from transferkit.evaluation.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    reliability_table,
+)
+
+
+def calibrated_sample(
+    n: int, c: int, scale: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Logits, their softmax, and labels drawn from that softmax: calibrated by construction."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, c)) * scale
+    p = softmax(z, axis=1)
+    u = rng.random(n)
+    labels = np.minimum((u[:, None] > np.cumsum(p, axis=1)).sum(axis=1), c - 1)
+    return z, p, labels
+
+
+def ece_reference(proba: np.ndarray, labels: np.ndarray, bins: int) -> float:
+    """The ECE of Guo et al. (2017), written as a plain loop over the bins ((m-1)/M, m/M]."""
+    conf = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
+    for m in range(bins):
+        lo, hi = edges[m], edges[m + 1]
+        in_bin = (conf > lo) & (conf <= hi)
+        if m == 0:
+            in_bin |= conf == 0.0
+        if in_bin.any():
+            total += in_bin.sum() / len(conf) * abs(correct[in_bin].mean() - conf[in_bin].mean())
+    return total
+
+
+def nll(logits: np.ndarray, labels: np.ndarray, t: float) -> float:
+    return float(-log_softmax(logits / t, axis=1)[np.arange(len(labels)), labels].mean())
+
+
+@pytest.mark.parametrize("bins", [1, 2, 5, 15])
+def test_ece_matches_a_loop_over_bins(bins: int) -> None:
+    rng = np.random.default_rng(1)
+    proba = rng.dirichlet(np.ones(4) * 0.7, size=500)
+    labels = rng.integers(0, 4, size=500)
+    # Confidences exactly on bin edges go to the lower bin, (lo, hi].
+    proba[:3] = [[0.5, 0.5, 0.0, 0.0], [0.6, 0.4, 0.0, 0.0], [0.2, 0.8, 0.0, 0.0]]
+    assert expected_calibration_error(proba, labels, bins) == pytest.approx(
+        ece_reference(proba, labels, bins), abs=1e-12
+    )
+
+
+def test_ece_known_value_and_its_bin() -> None:
+    # Every prediction says 0.9 but only 70 of 100 are right: ECE = |0.7 - 0.9| = 0.2.
+    proba = np.tile([0.9, 0.1], (100, 1))
+    labels = np.r_[np.zeros(70, dtype=int), np.ones(30, dtype=int)]
+    assert expected_calibration_error(proba, labels) == pytest.approx(0.2, abs=1e-12)
+    table = reliability_table(proba, labels, bins=10)
+    (full,) = np.flatnonzero(table["count"])
+    assert (table["lower"][full], table["upper"][full]) == pytest.approx((0.8, 0.9))
+    assert table["count"][full] == 100
+    assert table["accuracy"][full] == pytest.approx(0.7)
+    assert table["confidence"][full] == pytest.approx(0.9)
+
+
+def test_ece_small_when_calibrated_large_when_over_confident() -> None:
+    z, p, labels = calibrated_sample(20000, 4, scale=1.5, seed=2)
+    assert expected_calibration_error(p, labels) < 0.02
+    over = softmax(3.0 * z, axis=1)  # same predictions, far too sure of them
+    assert expected_calibration_error(over, labels) > 0.1
+    # Always right with confidence 1: perfectly calibrated.
+    onehot = np.eye(4)[labels]
+    assert expected_calibration_error(onehot, labels) == 0.0
+
+
+def test_reliability_table_is_consistent() -> None:
+    _, p, labels = calibrated_sample(300, 3, scale=2.0, seed=3)
+    table = reliability_table(p, labels, bins=15)
+    assert set(table) >= {"lower", "upper", "confidence", "accuracy", "count", "n", "ece"}
+    assert table["count"].sum() == table["n"] == 300
+    assert table["lower"][0] == 0.0 and table["upper"][-1] == 1.0
+    np.testing.assert_allclose(table["upper"] - table["lower"], 1 / 15)
+    empty = table["count"] == 0
+    # Max probability of 3 classes is >= 1/3: the first bins are empty and say so with NaN.
+    assert empty[:4].all()
+    assert np.isnan(table["accuracy"][empty]).all() and np.isnan(table["confidence"][empty]).all()
+    filled = ~empty
+    conf = table["confidence"][filled]
+    assert np.all((conf > table["lower"][filled]) & (conf <= table["upper"][filled]))
+    weighted = table["count"][filled] / 300 * np.abs(table["accuracy"][filled] - conf)
+    assert table["ece"] == pytest.approx(weighted.sum(), abs=1e-12)
+    assert table["ece"] == pytest.approx(expected_calibration_error(p, labels), abs=0)
+
+
+def test_empty_input_has_nan_ece() -> None:
+    assert np.isnan(expected_calibration_error(np.zeros((0, 3)), np.zeros(0, dtype=int)))
+
+
+def test_temperature_recovers_a_known_over_confidence_and_lowers_ece() -> None:
+    z, _, labels = calibrated_sample(4000, 5, scale=1.5, seed=4)
+    assert fit_temperature(z, labels) == pytest.approx(1.0, rel=0.1)
+    over = 3.0 * z
+    t = fit_temperature(over, labels)
+    assert t == pytest.approx(3.0, rel=0.1)
+    before = expected_calibration_error(softmax(over, axis=1), labels)
+    after = expected_calibration_error(softmax(over / t, axis=1), labels)
+    assert after < before / 3
+    # An under-confident model needs T < 1.
+    assert fit_temperature(z / 2.0, labels) == pytest.approx(0.5, rel=0.1)
+
+
+def test_temperature_is_the_nll_minimum_of_a_dense_grid() -> None:
+    z, _, labels = calibrated_sample(1000, 3, scale=1.0, seed=5)
+    z = 2.5 * z + 4.0  # over-confident and shifted (softmax ignores the shift)
+    t = fit_temperature(z, labels)
+    grid = np.exp(np.linspace(np.log(0.2), np.log(20.0), 401))
+    best = min(nll(z, labels, g) for g in grid)
+    assert nll(z, labels, t) <= best + 1e-9
+    # A per-row shift of the logits changes no probability, so not the temperature either.
+    shifted = z + np.random.default_rng(0).normal(size=(1000, 1)) * 50
+    assert fit_temperature(shifted, labels) == pytest.approx(t, rel=1e-4)
+
+
+def test_temperature_degenerate_inputs_give_one() -> None:
+    assert fit_temperature(np.zeros((0, 3)), np.zeros(0, dtype=int)) == 1.0
+    assert fit_temperature(np.ones((5, 1)), np.zeros(5, dtype=int)) == 1.0
+    assert fit_temperature(np.full((6, 3), 2.0), np.arange(6) % 3) == 1.0
+
+
+def test_temperature_of_separable_data_stops_at_the_bound() -> None:
+    # Every example right with a wide margin: the NLL keeps falling as T -> 0.
+    z = np.tile([3.0, 0.0], (50, 1))
+    t = fit_temperature(z, np.zeros(50, dtype=int))
+    assert 0.0099 < t < 0.0102
+
+
+def test_temperature_scales_with_the_logits_and_ignores_huge_offsets() -> None:
+    # NLL(a z / T) depends on T / a only, so the fitted T scales with a; an offset of 1e6
+    # on every logit must neither overflow nor change anything.
+    z, _, labels = calibrated_sample(500, 4, scale=1.0, seed=6)
+    t = fit_temperature(z, labels)
+    assert fit_temperature(50.0 * z + 1e6, labels) == pytest.approx(50.0 * t, rel=1e-3)
+
+
+def test_bad_input_is_refused() -> None:
+    proba = np.full((4, 2), 0.5)
+    with pytest.raises(ConfigError, match="bins"):
+        expected_calibration_error(proba, np.zeros(4, dtype=int), bins=0)
+    with pytest.raises(ValueError, match="one entry per row"):
+        expected_calibration_error(proba, np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
+        reliability_table(proba, np.array([0, 1, 2, 0]))
+    with pytest.raises(ValueError, match="NaN"):
+        fit_temperature(np.array([[np.nan, 0.0]]), np.array([0]))

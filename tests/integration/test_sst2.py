@@ -1,0 +1,30 @@
+"""SST-2 with all-MiniLM-L6-v2, trained on 2,000 sentences sampled from train.tsv with a
+fixed seed; model selection on (a sample of) dev.tsv; test.tsv held out."""
+
+from __future__ import annotations
+
+import pytest
+
+import transferkit
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def sst2(shared_data):
+    return shared_data / "sst2"
+
+
+def test_linear_probe(sst2):
+    result = transferkit.fit(sst2, "all-MiniLM-L6-v2", "linear-probe", max_train=2000, max_val=500)
+    assert result.metrics["test"]["n"] == 872 and len(result.splits.train) == 2000
+    assert result.accuracy >= 0.79  # measured 0.794
+
+
+def test_finetune(sst2, tmp_path):
+    result = transferkit.fit(
+        sst2, "all-MiniLM-L6-v2", "finetune", max_train=2000, max_val=1000, out=tmp_path / "sst2-ft"
+    )
+    assert result.accuracy >= 0.83
+    loaded = transferkit.load(result.out)
+    assert loaded.predict(["a gorgeous, moving film", "a dull, lifeless mess"]) == ["1", "0"]
