@@ -130,3 +130,28 @@ def text_splits(tmp_path: Path) -> Path:
     write_text_table(tmp_path / "texts" / "train.csv", 40)
     write_text_table(tmp_path / "texts" / "test.csv", 16, seed=5)
     return tmp_path / "texts"
+
+
+TOPICS = {"food": "pizza soup bread".split(), "tech": "laptop phone screen".split()}
+
+
+def write_task_table(path: Path, n: int, seed: int = 0) -> Path:
+    """Texts with two label columns: sentiment (pos/neg) and topic (food/tech)."""
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "sentiment", "topic"])
+        for i in range(n):
+            label, topic = i % 2, ("food", "tech")[(i // 2) % 2]
+            text = make_text(label, rng) + " " + rng.choice(TOPICS[topic])
+            w.writerow([text, "pos" if label else "neg", topic])
+    return path
+
+
+@pytest.fixture
+def task_splits(tmp_path: Path) -> Path:
+    """train.csv (48) and test.csv (16) with sentiment and topic columns."""
+    write_task_table(tmp_path / "tasks" / "train.csv", 48)
+    write_task_table(tmp_path / "tasks" / "test.csv", 16, seed=3)
+    return tmp_path / "tasks"

@@ -9,6 +9,7 @@ from typing import Any
 
 from transferkit.backbones import create_backbone
 from transferkit.data import DataConfig, Splits, load_splits
+from transferkit.data.load import carve_validation
 from transferkit.errors import ConfigError, IncompatibleError
 from transferkit.evaluation import (
     SplitPredictions,
@@ -104,9 +105,12 @@ def fit(
     out_path = Path(out).expanduser() if out is not None else None
     if out_path is not None:
         check_writable(out_path, overwrite)
-    splits = load_splits(data, data_config, seed, carve_val=strat.needs_validation())
+    splits = load_splits(data, data_config, seed, carve_val=False)
+    strat, choice = strat.resolve(splits)
+    if strat.needs_validation() and splits.val is None:
+        splits = carve_validation(splits, data_config, seed)
     model = model or DEFAULT_BACKBONES[splits.modality]
-    pretrained = strategy_cls.uses_pretrained_weights
+    pretrained = strat.uses_pretrained_weights
     backbone = create_backbone(
         model, pretrained=pretrained, weights=weights if pretrained else None
     )
@@ -122,7 +126,11 @@ def fit(
     classifier = Classifier(backbone, len(splits.classes)).to(profile.device)
     feature_cache = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
     ctx = FitContext(splits, seed, feature_cache, progress)
+    train_start = time.perf_counter()
     result = strat.fit(classifier, ctx)
+    train_seconds = time.perf_counter() - train_start
+    if choice:
+        result.notes.insert(0, choice)
     classifier.eval()
     record = build_record(
         classes=splits.classes,
@@ -134,6 +142,7 @@ def fit(
         notes=result.notes,
         details=result.details,
     )
+    record["strategy"]["asked"] = strategy
     trained = TransferModel(classifier, splits.classes, record)
     trained.cache = feature_cache
     held = [
@@ -147,15 +156,22 @@ def fit(
     )
     metrics = {
         **{p.split: p.metrics for p in preds},
+        "tasks": task_metrics(trained, held) if len(trained.tasks_) > 1 else None,
         "cv": cv,
         "history": result.history.to_dict() if result.history else None,
-        "strategy": {"name": strat.name, "notes": result.notes, **result.details},
+        "strategy": {
+            "name": strat.name,
+            "asked": strategy,
+            "notes": result.notes,
+            **result.details,
+        },
         "trainable_parameters": classifier.trainable_parameters()
         if not strat.keeps_backbone
         else sum(p.numel() for p in classifier.head.parameters()),
         "total_parameters": classifier.total_parameters(),
         "embedding": vars(ctx.embed_stats),
         "processes": num_processes(),
+        "train_seconds": train_seconds,
         "seconds": time.perf_counter() - start,
     }
     fit_result = FitResult(trained, metrics, splits, preds, None, result.notes)
@@ -167,6 +183,16 @@ def fit(
 
         fit_result.out = save_model(trained, out_path, overwrite=overwrite, extra=extra)
     return fit_result
+
+
+def task_metrics(model: TransferModel, held: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per-task metrics of a multi-task model on each held-out split."""
+    out: dict[str, dict[str, Any]] = {t: {} for t in model.tasks_}
+    for split, ds in held:
+        for task, proba in model.task_probabilities(ds).items():
+            y = ds.encode(model.tasks_[task], task)
+            out[task][split] = classification_metrics(y, proba, model.tasks_[task])
+    return out
 
 
 def load(directory: str | Path) -> TransferModel:

@@ -41,11 +41,14 @@ def test_no_carving_when_the_strategy_selects_by_cross_validation(image_splits):
     assert s.val is None and len(s.train) == 24
 
 
-def test_shots_and_max_train_sample_per_class(image_folder):
-    s = load_splits(image_folder, DataConfig(shots=3))
-    assert s.train.class_counts() == {"ants": 3, "bees": 3}
+def test_shots_and_max_train_sample_the_labelled_data_before_validation_is_carved(image_folder):
+    s = load_splits(image_folder, DataConfig(shots=5), carve_val=False)
+    assert s.train.class_counts() == {"ants": 5, "bees": 5} and s.val is None
+    s = load_splits(image_folder, DataConfig(shots=5))
+    assert s.train.class_counts() == {"ants": 4, "bees": 4}
+    assert s.val.class_counts() == {"ants": 1, "bees": 1}
     s = load_splits(image_folder, DataConfig(max_train=10))
-    assert len(s.train) == 10 and set(s.train.class_counts()) == {"ants", "bees"}
+    assert len(s.train) + len(s.val) == 10 and set(s.train.class_counts()) == {"ants", "bees"}
     with pytest.raises(DataError, match="fewer than the 50 per class"):
         load_splits(image_folder, DataConfig(shots=50))
 

@@ -27,8 +27,8 @@ class PreparedInputs(TorchDataset):
     def __len__(self) -> int:
         return len(self.inputs)
 
-    def __getitem__(self, i: int) -> tuple[Any, int]:
-        label = int(self.labels[i]) if self.labels is not None else -1
+    def __getitem__(self, i: int) -> tuple[Any, Any]:
+        label = self.labels[i] if self.labels is not None else -1  # a row for multi-task
         return self.prepare(self.inputs[i], self.augment), label
 
 
@@ -38,9 +38,9 @@ class Collate:
     def __init__(self, collate: Callable[[list[Any]], Any]) -> None:
         self.collate = collate
 
-    def __call__(self, pairs: list[tuple[Any, int]]) -> tuple[Any, torch.Tensor]:
+    def __call__(self, pairs: list[tuple[Any, Any]]) -> tuple[Any, torch.Tensor]:
         items, labels = zip(*pairs, strict=True)
-        return self.collate(list(items)), torch.tensor(labels, dtype=torch.long)
+        return self.collate(list(items)), torch.as_tensor(np.asarray(labels), dtype=torch.long)
 
 
 def make_loader(

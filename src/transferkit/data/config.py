@@ -30,6 +30,11 @@ class DataConfig(Config):
     )
     text_column: str | None = option(None, "Column holding the text (detected when unambiguous).")
     label_column: str | None = option(None, "Column holding the label (detected when unambiguous).")
+    tasks: list[str] | None = option(  # noqa: RUF009 - a dataclass field with help text
+        None,
+        "Label columns learnt jointly by the multitask strategy (e.g. sentiment,topic); "
+        "the first is the main label.",
+    )
     on_bad_input: str = option(
         "skip",
         "What to do with unreadable image files, empty texts and rows without a label: 'skip' "
@@ -47,6 +52,8 @@ class DataConfig(Config):
     )
 
     def validate(self) -> None:
+        if self.tasks is not None and len(set(self.tasks)) != len(self.tasks):
+            raise ConfigError(f"The tasks {', '.join(self.tasks)} repeat a column; name each once.")
         if self.max_train is not None and self.shots is not None:
             raise ConfigError("Give either max_train or shots, not both.")
         if self.val_split and self.test_split and self.val_split == self.test_split:

@@ -26,7 +26,8 @@ class Dataset:
     """Raw inputs with optional string labels.
 
     ``inputs`` are paths (images) or strings (texts); ``origins`` name each example for
-    messages ("train/ants/1.jpg", "train.tsv row 12").
+    messages ("train/ants/1.jpg", "train.tsv row 12"). ``tasks`` holds every label column
+    of a multi-task data set by name (``labels`` is the main one).
     """
 
     inputs: list[Any]
@@ -35,6 +36,7 @@ class Dataset:
     origins: list[str]
     name: str = ""
     skipped: list[Skipped] = field(default_factory=list)
+    tasks: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.labels is not None and len(self.labels) != len(self.inputs):
@@ -53,18 +55,22 @@ class Dataset:
             self.modality,
             [self.origins[i] for i in idx],
             name if name is not None else self.name,
+            tasks={t: [v[i] for i in idx] for t, v in self.tasks.items()},
         )
 
     def class_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(self.labels or []).items()))
 
-    def encode(self, classes: list[str]) -> np.ndarray:
-        """Labels as indices into ``classes``; a label the classes lack is a ``DataError``."""
-        if self.labels is None:
-            raise DataError(f"{self.name or 'The data'} has no labels; give labelled data.")
+    def encode(self, classes: list[str], task: str | None = None) -> np.ndarray:
+        """Labels (of ``task``, else the main ones) as indices into ``classes``; a label the
+        classes lack is a ``DataError``."""
+        labels = self.tasks.get(task) if task is not None else self.labels
+        if labels is None:
+            what = f"labels for task {task!r}" if task else "labels"
+            raise DataError(f"{self.name or 'The data'} has no {what}; give labelled data.")
         index = {c: i for i, c in enumerate(classes)}
-        out = np.empty(len(self.labels), dtype=np.int64)
-        for i, label in enumerate(self.labels):
+        out = np.empty(len(labels), dtype=np.int64)
+        for i, label in enumerate(labels):
             if label not in index:
                 raise DataError(
                     f"Label {label!r} of {self.origins[i]} is not one the model knows "
@@ -92,6 +98,8 @@ class Splits:
     val_origin: str | None  # "val/" or "20% of train/, stratified, seed 0"
     test_origin: str | None = None
     skipped: list[Skipped] = field(default_factory=list)
+    train_origin: str = "train/"
+    task_classes: dict[str, list[str]] = field(default_factory=dict)  # multi-task only
 
     @property
     def modality(self) -> str:
@@ -105,6 +113,7 @@ class Splits:
             "source": self.source,
             "modality": self.modality,
             "classes": self.classes,
+            "task_classes": self.task_classes or None,
             "train": counts(self.train),
             "val": counts(self.val),
             "test": counts(self.test),

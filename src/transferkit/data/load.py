@@ -12,6 +12,7 @@ Layouts understood:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from transferkit.data.config import DataConfig
@@ -22,6 +23,7 @@ from transferkit.data.images import (
     looks_like_image_folder,
     read_image_folder,
 )
+from transferkit.data.reviews import looks_like_review_folder, read_review_folder
 from transferkit.data.splits import per_class_sample, stratified_sample, stratified_split
 from transferkit.data.tables import TABLE_SUFFIXES, is_table_file, read_table
 from transferkit.errors import DataError
@@ -44,10 +46,19 @@ def _split_parts(root: Path) -> dict[str, Path]:
     return parts if TRAIN_NAME in parts else {}
 
 
-def _read_part(path: Path, config: DataConfig, display_root: Path) -> Dataset:
+def _read_part(
+    path: Path, config: DataConfig, display_root: Path, need_label: bool = True
+) -> Dataset:
     if path.is_dir():
+        if looks_like_review_folder(path):
+            ds = read_review_folder(path, config.tasks[0] if config.tasks else config.label_column)
+            if not config.tasks:
+                ds.tasks = {}  # single-task use of a two-label data set
+            return ds
         return read_image_folder(path, config.on_bad_input, display_root)
-    return read_table(path, config.text_column, config.label_column, config.on_bad_input)
+    return read_table(
+        path, config.text_column, config.label_column, config.on_bad_input, need_label, config.tasks
+    )
 
 
 def read_dataset(
@@ -62,9 +73,7 @@ def read_dataset(
     root = Path(path).expanduser()
     _must_exist(root)
     if is_table_file(root):
-        return read_table(
-            root, config.text_column, config.label_column, config.on_bad_input, need_label
-        )
+        return _read_part(root, config, root.parent, need_label)
     parts = _split_parts(root) if root.is_dir() else {}
     if parts:
         name = split or (TEST_NAME if TEST_NAME in parts else None)
@@ -81,18 +90,18 @@ def read_dataset(
 def load_splits(
     path: str | Path, config: DataConfig | None = None, seed: int = 0, carve_val: bool = True
 ) -> Splits:
-    """Read a data set and return its splits, carving or sampling them with ``seed``.
+    """Read a data set and return its splits, sampled and carved with ``seed``.
 
-    With ``carve_val=False`` a data set without a validation split gets none (``val`` is
-    ``None``) instead of losing part of train to one."""
+    ``shots`` and ``max_train`` sample the training examples first (the labelled data one
+    has); a data set without a validation split then gets one carved from them, unless
+    ``carve_val=False`` (``val`` is ``None``; see ``carve_validation``)."""
     config = config or DataConfig()
     root = Path(path).expanduser()
     _must_exist(root)
     parts = _split_parts(root) if root.is_dir() else {}
     if parts:
-        train, val, test, val_origin, test_origin = _from_parts(
-            root, parts, config, seed, carve_val
-        )
+        train, val, test, val_origin, test_origin = _from_parts(root, parts, config)
+        train_origin = _part_label(parts[TRAIN_NAME])
     else:
         for given in (config.val_split, config.test_split):
             if given not in (None, "none"):
@@ -100,20 +109,55 @@ def load_splits(
                     f"{root} is not split into folders or files named train/val/test, so there is "
                     f"no split {given!r}; drop --val-split/--test-split or arrange the splits."
                 )
-        pool = read_dataset(root, config)
-        train, val, val_origin = _carve_val(pool, config, seed, "the data", carve_val)
-        test, test_origin = None, None
+        train, val, test, val_origin, test_origin = (
+            read_dataset(root, config),
+            None,
+            None,
+            None,
+            None,
+        )
+        train_origin = "the data"
     skipped = [s for ds in (train, val, test) if ds is not None for s in ds.skipped]
+    if len(set(train.labels or [])) < 2:
+        _one_class(train)
     train = _sample_train(train, config, seed)
     if val is not None and config.max_val is not None and len(val) > config.max_val:
         val = val.subset(stratified_sample(val.labels or [], config.max_val, seed), val.name)
         val_origin = f"{val_origin}, sampled to {len(val)}"
     classes = _check_classes(train, val, test, root)
-    return Splits(train, val, test, classes, str(root), val_origin, test_origin, skipped)
+    splits = Splits(
+        train,
+        val,
+        test,
+        classes,
+        str(root),
+        val_origin,
+        test_origin,
+        skipped,
+        train_origin,
+        _task_classes(train, val, test),
+    )
+    if carve_val and splits.val is None:
+        splits = carve_validation(splits, config, seed)
+    return splits
+
+
+def carve_validation(splits: Splits, config: DataConfig, seed: int) -> Splits:
+    """Hold out a stratified, seeded ``val_fraction`` of train as the validation split."""
+    train = splits.train
+    keep, held = stratified_split(
+        train.labels or [], config.val_fraction, seed, splits.train_origin
+    )
+    return replace(
+        splits,
+        train=train.subset(keep, train.name),
+        val=train.subset(held, f"validation carved from {splits.train_origin}"),
+        val_origin=f"{config.val_fraction:.0%} of {splits.train_origin}, stratified, seed {seed}",
+    )
 
 
 def _from_parts(
-    root: Path, parts: dict[str, Path], config: DataConfig, seed: int, carve_val: bool
+    root: Path, parts: dict[str, Path], config: DataConfig
 ) -> tuple[Dataset, Dataset | None, Dataset | None, str | None, str | None]:
     for given, what in ((config.val_split, "val"), (config.test_split, "test")):
         if given not in (None, "none") and given not in parts:
@@ -140,28 +184,11 @@ def _from_parts(
     if val_name:
         val = _read_part(parts[val_name], config, root)
         return train, val, test, _part_label(parts[val_name]), test_origin
-    train, val, val_origin = _carve_val(
-        train, config, seed, _part_label(parts[TRAIN_NAME]), carve_val
-    )
-    return train, val, test, val_origin, test_origin
+    return train, None, test, None, test_origin
 
 
 def _part_label(path: Path) -> str:
     return f"{path.name}/" if path.is_dir() else path.name
-
-
-def _carve_val(
-    pool: Dataset, config: DataConfig, seed: int, where: str, carve: bool = True
-) -> tuple[Dataset, Dataset | None, str | None]:
-    if len(set(pool.labels or [])) < 2:
-        _one_class(pool)
-    if not carve:
-        return pool, None, None
-    keep, held = stratified_split(pool.labels or [], config.val_fraction, seed, where)
-    origin = f"{config.val_fraction:.0%} of {where}, stratified, seed {seed}"
-    train = pool.subset(keep, pool.name)
-    train.skipped = pool.skipped
-    return train, pool.subset(held, f"validation carved from {where}"), origin
 
 
 def _sample_train(train: Dataset, config: DataConfig, seed: int) -> Dataset:
@@ -197,6 +224,29 @@ def _check_classes(
                 "examples of them or remove them from the split."
             )
     return classes
+
+
+def _task_classes(
+    train: Dataset, val: Dataset | None, test: Dataset | None
+) -> dict[str, list[str]]:
+    """Classes of every task of a multi-task data set, checked like the main label's."""
+    out = {}
+    for task, labels in train.tasks.items():
+        classes = sorted(set(labels))
+        if len(classes) < 2:
+            raise DataError(
+                f"Task {task!r} has a single class ({classes[0] if classes else 'none'}) in the "
+                "training data, so there is nothing to learn; drop it from --tasks."
+            )
+        for ds, role in ((val, "validation"), (test, "test")):
+            extra = sorted(set(ds.tasks.get(task, [])) - set(classes)) if ds is not None else []
+            if extra:
+                raise DataError(
+                    f"The {role} split has {task} labels not in train ({', '.join(extra)}); add "
+                    "training examples of them or remove them from the split."
+                )
+        out[task] = classes
+    return out
 
 
 def _must_exist(root: Path) -> None:

@@ -105,24 +105,35 @@ def read_table(
     label_column: str | None,
     on_bad_input: str,
     need_label: bool = True,
+    tasks: list[str] | None = None,
 ) -> Dataset:
+    """A table as a Dataset; with ``tasks``, every named label column is read (the first is
+    the main label) and a row missing any of them is a bad row."""
     columns, rows = read_rows(path)
     if not rows:
         raise DataError(f"{path} has no rows; give a file with a header and one row per example.")
-    text_col, label_col = pick_columns(columns, rows, path, text_column, label_column, need_label)
-    inputs, labels, origins, skipped = [], [], [], []
+    missing = [t for t in tasks or [] if t not in columns]
+    if missing:
+        raise DataError(
+            f"{path.name} has no column {missing[0]!r} for a task; its columns are "
+            f"{', '.join(columns)}. Fix --tasks."
+        )
+    main_label = tasks[0] if tasks else label_column
+    text_col, label_col = pick_columns(columns, rows, path, text_column, main_label, need_label)
+    label_cols = list(tasks) if tasks else ([label_col] if label_col else [])
+    inputs, origins, skipped = [], [], []
+    values: dict[str, list[str]] = {c: [] for c in label_cols}
     header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson") else 1
     for i, row in enumerate(rows):
         where = f"{path.name} row {i + 1 + header_lines}"
-        text = row.get(text_col)
-        text = "" if text is None else str(text).strip()
-        label = row.get(label_col) if label_col else None
-        label = None if label is None else str(label).strip()
+        text = "" if row.get(text_col) is None else str(row[text_col]).strip()
+        labels = {c: "" if row.get(c) is None else str(row[c]).strip() for c in label_cols}
+        empty = [c for c, v in labels.items() if not v]
         problem = (
             f"empty text in column {text_col!r}"
             if not text
-            else f"no label in column {label_col!r}"
-            if label_col and not label
+            else f"no label in column {empty[0]!r}"
+            if empty
             else None
         )
         if problem:
@@ -134,10 +145,17 @@ def read_table(
             skipped.append(Skipped(where, problem))
             continue
         inputs.append(text)
-        labels.append(label)
         origins.append(where)
+        for c, v in labels.items():
+            values[c].append(v)
     if not inputs:
         raise DataError(f"{path} has no usable rows (every text or label is empty).")
     return Dataset(
-        inputs, labels if label_col else None, "text", origins, name=path.name, skipped=skipped
+        inputs,
+        values[label_cols[0]] if label_cols else None,
+        "text",
+        origins,
+        name=path.name,
+        skipped=skipped,
+        tasks=values if tasks else {},
     )

@@ -13,6 +13,7 @@ import torch
 from transferkit.backbones.base import Backbone
 from transferkit.data.batches import length_order, make_loader
 from transferkit.features.cache import FeatureCache, content_key
+from transferkit.features.fuse import inference_copy
 from transferkit.progress import SILENT, Progress
 from transferkit.runtime import device_profile, to_device
 
@@ -71,10 +72,11 @@ def forward_features(
     loader = make_loader(backbone, ordered, None, batch_size=batch_size, workers=workers)
     device = next(backbone.parameters()).device
     chunks = []
-    with eval_mode(backbone):
+    fast = inference_copy(backbone) if len(inputs) > 2 * batch_size else backbone
+    with eval_mode(fast):
         for batch, _ in progress.track(loader, len(loader), description):
             batch = to_device(batch, device)
-            chunks.append(backbone.forward_features(batch).float().cpu().numpy())
+            chunks.append(fast.forward_features(batch).float().cpu().numpy())
     feats = np.concatenate(chunks)
     out = np.empty_like(feats)
     out[order] = feats

@@ -74,9 +74,40 @@ class TransferModel:
         feats, _ = embed(self.backbone, ds.inputs, cache=use_cache, progress=progress)
         return feats
 
+    @property
+    def tasks_(self) -> dict[str, list[str]]:
+        """Task name -> classes; one task ("label") unless trained with ``multitask``."""
+        details = self.record.get("strategy", {}).get("details", {})
+        return details.get("tasks") or {"label": self.classes_}
+
+    def _task_slice(self, task: str | None) -> slice:
+        tasks = self.tasks_
+        name = task if task is not None else next(iter(tasks))
+        if name not in tasks:
+            raise DataError(f"This model has no task {name!r}; its tasks are {', '.join(tasks)}.")
+        start = 0
+        for t, classes in tasks.items():
+            if t == name:
+                return slice(start, start + len(classes))
+            start += len(classes)
+        raise AssertionError("unreachable")
+
+    def task_probabilities(
+        self, inputs: Inputs, progress: Progress = SILENT
+    ) -> dict[str, np.ndarray]:
+        """Probabilities of every task from one pass over the inputs."""
+        logits = self._all_logits(inputs, progress)
+        return {t: softmax(logits[:, self._task_slice(t)]) for t in self.tasks_}
+
+    def decision_function(
+        self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None
+    ) -> np.ndarray:
+        """Logits ``[N, n_classes]`` (of ``task`` for a multi-task model; default: the main
+        task)."""
+        return self._all_logits(inputs, progress)[:, self._task_slice(task)]
+
     @torch.inference_mode()
-    def decision_function(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
-        """Logits ``[N, n_classes]``."""
+    def _all_logits(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
         feats = torch.from_numpy(self.embed(inputs, progress))
         head = self.classifier.head
         was_training = head.training
@@ -88,13 +119,19 @@ class TransferModel:
             head.train(was_training)
         return logits / float(self.record.get("temperature", 1.0))
 
-    def predict_proba(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
-        """Class probabilities ``[N, n_classes]``, columns in the order of ``classes_``."""
-        return softmax(self.decision_function(inputs, progress))
+    def predict_proba(
+        self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None
+    ) -> np.ndarray:
+        """Class probabilities ``[N, n_classes]``, columns in the order of ``classes_`` (or
+        of ``tasks_[task]``)."""
+        return softmax(self.decision_function(inputs, progress, task))
 
-    def predict(self, inputs: Inputs, progress: Progress = SILENT) -> list[str]:
-        proba = self.predict_proba(inputs, progress)
-        return [self.classes_[i] for i in proba.argmax(axis=1)]
+    def predict(
+        self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None
+    ) -> list[str]:
+        proba = self.predict_proba(inputs, progress, task)
+        classes = self.tasks_[task] if task is not None else self.classes_
+        return [classes[i] for i in proba.argmax(axis=1)]
 
     def evaluate(
         self, data: Dataset | str | Path, split: str | None = None, progress: Progress = SILENT

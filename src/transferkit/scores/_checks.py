@@ -54,10 +54,12 @@ def encode_labels(labels: object, n: int | None = None) -> tuple[np.ndarray, int
             "The labels contain NaN or non-integer numbers; pass class indices or class names."
         )
     classes, codes = np.unique(y, return_inverse=True)
-    if len(classes) < 2:
+    if len(classes) == 0:
+        raise DataError("There are no labelled examples to score; pass at least two classes.")
+    if len(classes) == 1:
         raise DataError(
-            f"The labels contain {len(classes)} distinct class, so a score cannot tell classes "
-            "apart; pass examples of at least two classes."
+            f"All {len(y)} labels are the same class ({classes[0].item()!r}), so no score can "
+            "tell classes apart; pass examples of at least two classes."
         )
     if len(y) <= len(classes):
         raise DataError(

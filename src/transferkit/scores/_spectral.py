@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def unit_scale(f: np.ndarray) -> np.ndarray:
+    """f divided by its largest absolute entry, so that Gram matrices of scale-invariant
+    scores neither overflow nor underflow (features of 1e200 or 1e-200 are legal)."""
+    top = float(np.max(np.abs(f), initial=0.0))
+    return f / top if top > 0 else f
+
+
 def principal_coordinates(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues ``sigma`` [r] of F^T F and coordinates ``P = F V`` [n, r] of the examples
     on the corresponding unit eigenvectors V [d, r] (so ||P[:, i]||^2 = sigma[i]).

@@ -6,7 +6,7 @@ import numpy as np
 
 from transferkit.errors import ConfigError
 from transferkit.scores._checks import check_features, encode_labels, one_hot
-from transferkit.scores._spectral import principal_coordinates
+from transferkit.scores._spectral import principal_coordinates, unit_scale
 
 
 def hscore(features: np.ndarray, labels: np.ndarray, shrinkage: bool | float = True) -> float:
@@ -35,7 +35,7 @@ def hscore(features: np.ndarray, labels: np.ndarray, shrinkage: bool | float = T
     """
     f = check_features(features)
     codes, num_classes = encode_labels(labels, len(f))
-    f = f - f.mean(axis=0)
+    f = unit_scale(f - f.mean(axis=0))
     sigma, coords = principal_coordinates(f)
     n, d = f.shape
     a = _coefficient(f, sigma, shrinkage)
@@ -47,10 +47,8 @@ def hscore(features: np.ndarray, labels: np.ndarray, shrinkage: bool | float = T
 
 
 def _coefficient(f: np.ndarray, sigma: np.ndarray, shrinkage: bool | float) -> float:
-    if shrinkage is True:
-        return ledoit_wolf_shrinkage(f, sigma)
-    if shrinkage is False:
-        return 0.0
+    if isinstance(shrinkage, bool | np.bool_):
+        return ledoit_wolf_shrinkage(f, sigma) if shrinkage else 0.0
     if not 0.0 <= float(shrinkage) <= 1.0:
         raise ConfigError(
             f"The H-score shrinkage must be True, False or a number in [0, 1], got {shrinkage!r}."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from transferkit.scores._checks import check_features, encode_labels, one_hot
-from transferkit.scores._spectral import principal_coordinates
+from transferkit.scores._spectral import principal_coordinates, unit_scale
 
 TOL = 1e-8
 MAX_ITER = 100
@@ -30,9 +30,10 @@ def logme(features: np.ndarray, labels: np.ndarray) -> float:
 
     maximised by the paper's fixed point gamma = sum_i beta s_i / (alpha + beta s_i),
     alpha <- gamma / ||m||^2, beta <- (n - gamma) / ||y - F m||^2 (s_i the eigenvalues of
-    F^T F). The evidence can have several local maxima (typically when n <= d), so the
-    iteration starts from the best point of a log-grid over alpha / beta, on which the
-    optimal beta is closed-form. The score is mean_c max L / n.
+    F^T F). The evidence can have several local maxima, and the fixed point converges to
+    the one it starts near (slowly when that is at alpha or beta -> infinity), so it is
+    started from every local maximum of a log-grid over alpha / beta, on which the optimal
+    beta is closed-form, and the best result is kept. The score is mean_c max L / n.
 
     Args:
         features: [n, d] features of the target examples (any n, d).
@@ -41,7 +42,7 @@ def logme(features: np.ndarray, labels: np.ndarray) -> float:
     Returns:
         The LogME score (higher is better); invariant to scaling and rotating the features.
     """
-    f = check_features(features)
+    f = unit_scale(check_features(features))
     n = len(f)
     codes, num_classes = encode_labels(labels, n)
     sigma, coords = principal_coordinates(f)
@@ -57,7 +58,7 @@ def logme(features: np.ndarray, labels: np.ndarray) -> float:
     alpha, beta = _fixed_point(sigma, z2[:, cls], rest[cls], n, alpha, beta)
     polished = _log_evidence(sigma, z2[:, cls], rest[cls], n, alpha, beta)
     best = np.full(num_classes, -np.inf)
-    np.maximum.at(best, cls, np.maximum(start, polished))
+    np.maximum.at(best, cls, np.fmax(start, polished))  # fmax: a diverged start is NaN
     return float(np.mean(best) / n)
 
 

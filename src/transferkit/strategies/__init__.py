@@ -5,11 +5,14 @@ validated config.
 """
 
 from transferkit.strategies import (  # noqa: F401 - importing registers the strategies
+    auto,
+    contrastive,
     finetune,
     gradual,
     linear_probe,
     lora,
     lp_ft,
+    multitask,
     partial,
     scratch,
 )

@@ -116,6 +116,11 @@ class Strategy(ABC):
     def __init__(self, config: StrategyConfig | None = None) -> None:
         self.config = config if config is not None else self.Config()
 
+    def resolve(self, splits: Splits) -> tuple[Strategy, str | None]:
+        """The strategy that will actually run on these splits, and why (a strategy that
+        chooses another, like ``auto``, says what it picked and on what grounds)."""
+        return self, None
+
     def needs_validation(self) -> bool:
         """Whether model selection uses a validation split; when not (selection by
         cross-validation on train), none is carved from train."""

@@ -102,6 +102,8 @@ def run_training(
     val: Any = None,
     callbacks: Sequence[Callback] = (),
     start_block: int = 0,
+    objective: Any = None,
+    metric: Any = None,
 ) -> tuple[History, float]:
     """Train ``module`` (by default the classifier on raw inputs) with the config's
     optimiser, schedule, early stopping and regulariser. Returns the history and the
@@ -127,7 +129,9 @@ def run_training(
     settings = TrainSettings(
         cfg.epochs, cfg.patience, cfg.warmup, cfg.max_grad_norm, cfg.label_smoothing
     )
-    trainer = Trainer(settings, ctx.accelerator, ctx.progress, penalties, callbacks)
+    trainer = Trainer(
+        settings, ctx.accelerator, ctx.progress, penalties, callbacks, objective, metric
+    )
     history = trainer.fit(module or model, param_groups(model, cfg, lr), train, val)
     return history, lr
 

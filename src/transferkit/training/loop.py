@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -87,12 +87,18 @@ class Trainer:
         progress: Progress = SILENT,
         penalties: Sequence[Penalty] = (),
         callbacks: Sequence[Callback] = (),
+        objective: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
     ) -> None:
         self.settings = settings
         self.accelerator = accelerator
         self.progress = progress
         self.penalties = list(penalties)
         self.callbacks = list(callbacks)
+        # cross-entropy on logits unless a strategy trains towards something else
+        # (e.g. a contrastive loss on embeddings, where accuracy is not defined)
+        self.objective = objective
+        self.metric = metric if metric is not None else (accuracy if objective is None else None)
         self.model: nn.Module | None = None
         self.optimizer: torch.optim.Optimizer | None = None
 
@@ -113,7 +119,7 @@ class Trainer:
         if val_loader is not None:
             val_loader = acc.prepare(val_loader)
         self.model, self.optimizer = model, optimizer
-        loss_fn = nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
+        loss_fn = self.objective or nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
         history, best_score, best_state, bad_epochs = History(), None, None, 0
         for epoch in range(s.epochs):
             for cb in self.callbacks:
@@ -138,8 +144,11 @@ class Trainer:
                     else ""
                 )
             )
+            if val_loader is None:  # nothing to select on: the last epoch is the model
+                history.best_epoch = epoch + 1
+                continue
             score = (val_acc, -val_loss) if s.monitor == "accuracy" else (-val_loss, val_acc)
-            if val_loader is None or best_score is None or score > best_score:
+            if best_score is None or score > best_score:
                 best_score, bad_epochs, history.best_epoch = score, 0, epoch + 1
                 best_state = _clone_state(acc.unwrap_model(model))
             else:
@@ -178,15 +187,19 @@ class Trainer:
             optimizer.zero_grad(set_to_none=True)
             n = labels.shape[0]
             total_loss += float(loss.detach()) * n
-            correct += int((logits.detach().argmax(1) == labels).sum())
+            if self.metric is not None:
+                correct += self.metric(logits.detach(), labels) * n
             seen += n
-        return total_loss / max(1, seen), correct / max(1, seen)
+        score = correct / max(1, seen) if self.metric is not None else float("nan")
+        return total_loss / max(1, seen), score
 
     @torch.inference_mode()
     def evaluate(self, model: nn.Module, loader: DataLoader) -> tuple[float, float]:
+        """Validation loss and accuracy (or the strategy's metric)."""
         logits, labels = self.predict(model, loader)
-        loss = nn.functional.cross_entropy(logits, labels).item()
-        return loss, float((logits.argmax(1) == labels).float().mean())
+        objective = self.objective or nn.functional.cross_entropy
+        score = self.metric(logits, labels) if self.metric is not None else float("nan")
+        return float(objective(logits, labels)), score
 
     @torch.inference_mode()
     def predict(self, model: nn.Module, loader: DataLoader) -> tuple[torch.Tensor, torch.Tensor]:
@@ -202,6 +215,10 @@ class Trainer:
             ys.append(labels.cpu())
         model.train(was_training)
         return torch.cat(outs), torch.cat(ys)
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    return float((logits.argmax(1) == labels).float().mean())
 
 
 def _clone_state(model: nn.Module) -> dict[str, torch.Tensor]:

@@ -1,0 +1,113 @@
+"""What each strategy does with settings or data it cannot use, and the strategies'
+distinctive mechanics, on tiny models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import transferkit
+from transferkit.backbones import ImagePreprocessing, SequentialImageBackbone, create_backbone
+from transferkit.errors import ConfigError, DataError, IncompatibleError
+from transferkit.strategies import STRATEGIES
+from transferkit.strategies.contrastive import pairwise_cosine_loss
+from transferkit.strategies.gradual import GradualConfig, unfreeze_schedule
+
+
+def test_partial_refuses_to_freeze_more_blocks_than_exist(image_folder):
+    with pytest.raises(IncompatibleError, match="tiny-cnn has 3; freeze between 1 and 2"):
+        transferkit.fit(image_folder, "tiny-cnn", "partial", freeze=5)
+    with pytest.raises(ConfigError, match="neither a whole number"):
+        transferkit.fit(image_folder, "tiny-cnn", "partial", freeze=2.5)
+
+
+def test_lora_needs_a_layer_it_can_adapt():
+    depthwise_only = SequentialImageBackbone(
+        "depthwise", [nn.Conv2d(3, 3, 3, groups=3)], 3, ImagePreprocessing(size=32, resize=36)
+    )
+    with pytest.raises(IncompatibleError, match="no linear or"):
+        STRATEGIES.get("lora")().check(depthwise_only, None)
+
+
+def test_auto_explains_its_choice_and_refuses_too_little_data(image_folder, text_table):
+    result = transferkit.fit(image_folder, "tiny-cnn", "auto")
+    assert result.metrics["strategy"]["name"] == "linear-probe"
+    assert result.notes[0].startswith("auto picked linear-probe: few-shot images")
+    result = transferkit.fit(text_table, "tiny-bert", "auto")
+    assert result.metrics["strategy"]["name"] == "contrastive"
+    assert (
+        "auto picked linear-probe"
+        in transferkit.fit(image_folder, "tiny-cnn", "auto", budget="fast").notes[0]
+    )
+    with pytest.raises(DataError, match="at least 2 training examples per class"):
+        transferkit.fit(image_folder, "tiny-cnn", "auto", shots=1)
+
+
+def test_partial_trains_only_the_unfrozen_blocks_and_caches_views(image_splits):
+    result = transferkit.fit(image_splits, "tiny-cnn", "partial", freeze=1, views=3, epochs=2)
+    trained = result.model.classifier.backbone
+    original = create_backbone("tiny-cnn")
+    assert torch.equal(trained.blocks()[0][0].weight, original.blocks()[0][0].weight)
+    assert not torch.equal(trained.blocks()[2][0].weight, original.blocks()[2][0].weight)
+    assert "cached (3 view(s) per training example)" in " ".join(result.notes)
+
+
+def test_gradual_schedule_unfreezes_top_down():
+    schedule = unfreeze_schedule(19, GradualConfig(head_epochs=1, stages=4, epochs_per_stage=2))
+    assert list(schedule) == [1, 3, 5, 7]
+    assert schedule[1] == [14, 15, 16, 17, 18] and schedule[7] == [0, 1, 2, 3]
+    assert sorted(i for g in schedule.values() for i in g) == list(range(19))
+
+
+def test_lora_trains_few_parameters_and_can_merge(image_splits, tmp_path):
+    result = transferkit.fit(image_splits, "tiny-cnn", "lora", epochs=2, out=tmp_path / "a")
+    adapters = result.metrics["strategy"]["adapter_parameters"]
+    assert 0 < adapters < create_backbone("tiny-cnn").num_features * 100
+    merged = transferkit.fit(
+        image_splits, "tiny-cnn", "lora", epochs=2, merge=True, out=tmp_path / "b"
+    )
+    names = [n for n, _ in merged.model.classifier.named_parameters()]
+    assert not any("lora_" in n for n in names)
+    assert transferkit.load(tmp_path / "b").predict(image_splits / "val")
+
+
+def test_regularisers_hold_weights_closer_to_pretrained(image_splits):
+    def drift(result):
+        original = create_backbone("tiny-cnn").state_dict()
+        trained = result.model.classifier.backbone.state_dict()
+        return sum(
+            float(((trained[k] - original[k]) ** 2).sum()) for k in original if "weight" in k
+        )
+
+    plain = transferkit.fit(image_splits, "tiny-cnn", "finetune", epochs=3, lr=3e-2, batch_size=8)
+    l2sp = transferkit.fit(
+        image_splits,
+        "tiny-cnn",
+        "finetune",
+        epochs=3,
+        lr=3e-2,
+        batch_size=8,
+        regularizer="l2sp",
+        reg_weight=10.0,
+    )
+    assert drift(l2sp) < drift(plain)
+    lwf = transferkit.fit(
+        image_splits,
+        "tiny-cnn",
+        "finetune",
+        epochs=3,
+        lr=3e-2,
+        batch_size=8,
+        regularizer="lwf",
+        reg_weight=10.0,
+    )
+    assert "regulariser: lwf" in lwf.notes
+
+
+def test_pairwise_cosine_loss_matches_its_definition():
+    e = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]])
+    y = torch.tensor([0, 0, 1])
+    c = 1 / 2**0.5
+    expected = ((0.0 - 1) ** 2 + (c - 0) ** 2 + (c - 0) ** 2) / 3
+    assert float(pairwise_cosine_loss(e, y)) == pytest.approx(expected)
