@@ -10,6 +10,7 @@ honestly whether it worked.
 from transferkit.api import FitResult, fit, load
 from transferkit.backbones import create_backbone, list_backbones
 from transferkit.errors import TransferkitError
+from transferkit.ranking import rank
 from transferkit.strategies import list_strategies
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "list_backbones",
     "list_strategies",
     "load",
+    "rank",
 ]

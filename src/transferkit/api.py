@@ -11,12 +11,9 @@ from transferkit.backbones import create_backbone
 from transferkit.data import DataConfig, Splits, load_splits
 from transferkit.data.load import carve_validation
 from transferkit.errors import ConfigError, IncompatibleError
-from transferkit.evaluation import (
-    SplitPredictions,
-    classification_metrics,
-    predict_split,
-    predictions_csv,
-)
+from transferkit.evaluation import SplitPredictions, classification_metrics, predictions_csv
+from transferkit.evaluation.forgetting import measure_forgetting
+from transferkit.evaluation.judge import judge
 from transferkit.features import FeatureCache
 from transferkit.models import Classifier, TransferModel, load_model
 from transferkit.models.artifact import check_writable, save_model, write_json
@@ -145,10 +142,27 @@ def fit(
     record["strategy"]["asked"] = strategy
     trained = TransferModel(classifier, splits.classes, record)
     trained.cache = feature_cache
+    history = result.history.to_dict() if result.history else None
+    verdict = judge(trained, splits, ctx.y_train, result.oof_proba, history, progress)
+    record["calibration"] = {k: verdict.calibration[k] for k in ("temperature", "fitted_on")}
+    record["familiarity"] = verdict.familiarity.describe() if verdict.familiarity else None
+    trained.familiarity = verdict.familiarity
+    preds = verdict.predictions
     held = [
         (name, ds) for name, ds in (("val", splits.val), ("test", splits.test)) if ds is not None
     ]
-    preds = [predict_split(trained, ds, name, progress) for name, ds in held]
+    forgetting = None
+    if pretrained and not strat.keeps_backbone:
+        probe = held[-1][1].inputs if held else splits.train.inputs
+        forgetting = measure_forgetting(
+            create_backbone(model, weights=weights)
+            .to(profile.device)
+            .use_channels_last(profile.channels_last),
+            backbone,
+            probe,
+            verdict.held_features.get(held[-1][0]) if held else None,
+            feature_cache,
+        )
     cv = (
         classification_metrics(ctx.y_train, result.oof_proba, splits.classes)
         if result.oof_proba is not None
@@ -158,7 +172,11 @@ def fit(
         **{p.split: p.metrics for p in preds},
         "tasks": task_metrics(trained, held) if len(trained.tasks_) > 1 else None,
         "cv": cv,
-        "history": result.history.to_dict() if result.history else None,
+        "history": history,
+        "calibration": verdict.calibration,
+        "familiarity": {**(record["familiarity"] or {}), "flagged": verdict.familiarity_rates},
+        "overfitting": verdict.overfitting,
+        "forgetting": forgetting,
         "strategy": {
             "name": strat.name,
             "asked": strategy,
@@ -179,10 +197,24 @@ def fit(
 
         def extra(tmp: Path) -> None:
             write_json(tmp / "metrics.json", metrics)
+            if verdict.familiarity is not None:
+                verdict.familiarity.save(tmp)
+            write_fit_report(tmp, fit_result, verdict.held_features)
             (tmp / "predictions.csv").write_text(predictions_csv(preds, splits.classes))
 
         fit_result.out = save_model(trained, out_path, overwrite=overwrite, extra=extra)
     return fit_result
+
+
+def write_fit_report(directory: Path, result: FitResult, features: dict[str, Any]) -> None:
+    from transferkit.reporting.fit_report import fit_report
+
+    held = result.held_out
+    ds = {"val": result.splits.val, "test": result.splits.test}.get(held)
+    labels = list(ds.labels or []) if ds is not None else None
+    fit_report(result.metrics, result.model.record, held, features.get(held), labels).write(
+        directory
+    )
 
 
 def task_metrics(model: TransferModel, held: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:

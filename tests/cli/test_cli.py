@@ -52,7 +52,8 @@ def test_fit_predict_evaluate(image_splits, tmp_path, capsys):
 
     code, stdout, _ = run(["predict", out, image_splits / "val", "--format", "csv"], capsys)
     assert (
-        stdout.splitlines()[0] == "input,predicted,p_ants,p_bees" and len(stdout.splitlines()) == 13
+        stdout.splitlines()[0] == "input,predicted,p_ants,p_bees,unfamiliar"
+        and len(stdout.splitlines()) == 13
     )
 
     code, stdout, _ = run(["evaluate", out, image_splits / "val", "--format", "json"], capsys)

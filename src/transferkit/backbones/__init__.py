@@ -8,6 +8,7 @@ A plug-in is one module that decorates its builder with ``@register_backbone``.
 from transferkit.backbones import (  # noqa: F401 - importing registers the backbones
     efficientnet_lite,
     huggingface,
+    onnx,
     timm_models,
     tiny,
     torchvision_models,

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from transferkit.cli.options import config_options
+from transferkit.cli.rank import rank_command
 from transferkit.data.config import DataConfig
 from transferkit.errors import ConfigError, TransferkitError
 from transferkit.strategies import STRATEGIES
@@ -158,11 +159,10 @@ def predict(
     text_column: str | None,
 ) -> None:
     """Predict classes of INPUTS: image files or folders, or a CSV/TSV/JSONL/text file."""
-    import numpy as np
-
     import transferkit
     from transferkit.cli.output import format_predictions
     from transferkit.data.dataset import Dataset
+    from transferkit.evaluation.metrics import softmax
 
     if output and Path(output).exists() and not overwrite:
         raise ConfigError(f"{output} already exists; choose another --output or pass --overwrite.")
@@ -177,8 +177,10 @@ def predict(
         model.modality,
         [o for p in parts for o in p.origins],
     )
-    proba = model.predict_proba(ds, progress=_progress())
-    rendered = format_predictions(ds.origins, model.classes_, np.asarray(proba), fmt)
+    features, logits = model.analyse(ds, progress=_progress())
+    proba = softmax(logits[:, model._task_slice(None)] / model.temperature)
+    unfamiliar = model.familiarity.flags(features) if model.familiarity is not None else None
+    rendered = format_predictions(ds.origins, model.classes_, proba, fmt, unfamiliar)
     if output:
         Path(output).write_text(rendered if isinstance(rendered, str) else str(rendered))
         err.print(f"Wrote {len(ds)} predictions to {output}")
@@ -240,6 +242,9 @@ def strategies(name: str | None) -> None:
     for f in cls.Config.fields():
         table.add_row("--" + f.name.replace("_", "-"), f.type_name, str(f.default), f.help)
     out.print(table)
+
+
+cli.add_command(rank_command)
 
 
 def main(argv: list[str] | None = None) -> None:

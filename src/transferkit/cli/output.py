@@ -43,6 +43,28 @@ def print_fit_summary(console: Console, result: Any) -> None:
             )
     held = result.held_out
     console.print(metrics_table(m[held], f"Per class, {LABELS[held]}"))
+    cal = m.get("calibration") or {}
+    held_cal = cal.get(held) or {}
+    if held_cal:
+        console.print(
+            f"Calibration: ECE {held_cal['ece_before']:.3f} -> {held_cal['ece_after']:.3f} with "
+            f"temperature {cal['temperature']:.2f} (fitted on the {cal['fitted_on']})."
+        )
+    fam = m.get("familiarity") or {}
+    if fam.get("flagged"):
+        rates = ", ".join(f"{v:.1%} of {LABELS.get(k, k)}" for k, v in fam["flagged"].items())
+        console.print(f"Unfamiliar-input check: flags {rates} (threshold stored with the model).")
+    if m.get("overfitting"):
+        console.print(f"[yellow]{m['overfitting']}[/yellow]")
+    f = m.get("forgetting")
+    if f:
+        parts = [f"feature CKA to the pretrained model {f['cka']:.3f}"]
+        if "source_agreement" in f:
+            parts.append(f"ImageNet predictions unchanged on {f['source_agreement']:.1%}")
+        if "paraphrase_auc_after" in f:
+            before, after = f["paraphrase_auc_before"], f["paraphrase_auc_after"]
+            parts.append(f"paraphrase AUC {before:.3f} -> {after:.3f}")
+        console.print(f"Forgetting ({f['probe']}): {'; '.join(parts)}.")
     emb = m["embedding"]
     if emb["computed"] or emb["cached"]:
         console.print(
@@ -53,6 +75,7 @@ def print_fit_summary(console: Console, result: Any) -> None:
     )
     console.print(f"Time: {m['seconds']:.1f} s.")
     if result.out is not None:
+        console.print(f"Report: {result.out / 'report.html'}")
         console.print(f"Model saved to [bold]{result.out}[/bold]")
     else:
         console.print("Model not saved (no --out given).")
@@ -78,29 +101,40 @@ def print_evaluation(
     console.print(cm)
 
 
-def format_predictions(origins: list[str], classes: list[str], proba: Any, fmt: str) -> str | Table:
+def format_predictions(
+    origins: list[str], classes: list[str], proba: Any, fmt: str, unfamiliar: Any = None
+) -> str | Table:
+    """Predictions as JSON, CSV or a table; ``unfamiliar`` flags inputs unlike the
+    training data (a column in every format)."""
     preds = proba.argmax(axis=1)
+    flags = [bool(x) for x in unfamiliar] if unfamiliar is not None else [None] * len(origins)
+    rows = list(zip(origins, preds, proba, flags, strict=True))
     if fmt == "json":
-        rows = [
-            {
-                "input": o,
-                "predicted": classes[p],
-                "probabilities": {c: float(v) for c, v in zip(classes, row, strict=True)},
-            }
-            for o, p, row in zip(origins, preds, proba, strict=True)
-        ]
-        return json.dumps(rows, indent=2)
+        return json.dumps(
+            [
+                {
+                    "input": o,
+                    "predicted": classes[p],
+                    "probabilities": {c: float(v) for c, v in zip(classes, row, strict=True)},
+                    "unfamiliar": flag,
+                }
+                for o, p, row, flag in rows
+            ],
+            indent=2,
+        )
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["input", "predicted", *[f"p_{c}" for c in classes]])
-        for o, p, row in zip(origins, preds, proba, strict=True):
-            w.writerow([o, classes[p], *[f"{v:.6f}" for v in row]])
+        w.writerow(["input", "predicted", *[f"p_{c}" for c in classes], "unfamiliar"])
+        for o, p, row, flag in rows:
+            w.writerow([o, classes[p], *[f"{v:.6f}" for v in row], "" if flag is None else flag])
         return buf.getvalue()
     table = Table()
     table.add_column("input", overflow="fold")
     table.add_column("predicted")
     table.add_column("confidence", justify="right")
-    for o, p, row in zip(origins, preds, proba, strict=True):
-        table.add_row(o, classes[p], f"{row[p]:.3f}")
+    table.add_column("note")
+    for o, p, row, flag in rows:
+        note = "[yellow]unlike the training data[/yellow]" if flag else ""
+        table.add_row(o, classes[p], f"{row[p]:.3f}", note)
     return table

@@ -17,6 +17,12 @@ from pathlib import Path
 
 from transferkit.data.config import DataConfig
 from transferkit.data.dataset import Dataset, Splits
+from transferkit.data.digits import (
+    digits_parts,
+    is_digits_part,
+    looks_like_digits_folder,
+    read_digits_part,
+)
 from transferkit.data.images import (
     is_image_file,
     list_images,
@@ -35,6 +41,8 @@ TEST_NAME = "test"
 
 def _split_parts(root: Path) -> dict[str, Path]:
     """Split name -> folder or table file, for a folder in split layout."""
+    if looks_like_digits_folder(root):
+        return digits_parts(root)
     parts: dict[str, Path] = {}
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
@@ -49,6 +57,8 @@ def _split_parts(root: Path) -> dict[str, Path]:
 def _read_part(
     path: Path, config: DataConfig, display_root: Path, need_label: bool = True
 ) -> Dataset:
+    if is_digits_part(path):
+        return read_digits_part(path)
     if path.is_dir():
         if looks_like_review_folder(path):
             ds = read_review_folder(path, config.tasks[0] if config.tasks else config.label_column)

@@ -143,6 +143,8 @@ def load_model(directory: str | Path) -> Any:
     from transferkit.backbones import create_backbone
     from transferkit.backbones.preprocessing import ImagePreprocessing
     from transferkit.models.classifier import Classifier
+    from transferkit.models.familiarity import FILE as FAMILIARITY_FILE
+    from transferkit.models.familiarity import Familiarity
     from transferkit.models.model import TransferModel
     from transferkit.strategies import STRATEGIES
 
@@ -173,4 +175,7 @@ def load_model(directory: str | Path) -> Any:
     classifier.eval()
     if record.get("channels_last"):
         backbone.use_channels_last(True)
-    return TransferModel(classifier, record["classes"], record)
+    model = TransferModel(classifier, record["classes"], record)
+    if record.get("familiarity") and (directory / FAMILIARITY_FILE).exists():
+        model.familiarity = Familiarity.load(directory, record["familiarity"])
+    return model

@@ -10,11 +10,12 @@ import torch
 
 from transferkit.data.dataset import Dataset
 from transferkit.data.load import read_dataset, read_inputs
-from transferkit.errors import DataError, IncompatibleError
+from transferkit.errors import DataError, IncompatibleError, NotFittedError
 from transferkit.evaluation.metrics import classification_metrics, softmax
 from transferkit.features.cache import FeatureCache
 from transferkit.features.extract import embed
 from transferkit.models.classifier import Classifier
+from transferkit.models.familiarity import Familiarity
 from transferkit.progress import SILENT, Progress
 
 Inputs = Dataset | str | Path | list[Any]
@@ -33,6 +34,7 @@ class TransferModel:
         self.classes_ = list(classes)
         self.record = record
         self.cache: FeatureCache | None = None
+        self.familiarity: Familiarity | None = None
 
     @property
     def backbone(self) -> Any:
@@ -99,6 +101,34 @@ class TransferModel:
         logits = self._all_logits(inputs, progress)
         return {t: softmax(logits[:, self._task_slice(t)]) for t in self.tasks_}
 
+    @property
+    def temperature(self) -> float:
+        """Divides the logits; fitted on validation data so probabilities are calibrated."""
+        return float(self.record.get("calibration", {}).get("temperature", 1.0))
+
+    def analyse(self, inputs: Inputs, progress: Progress = SILENT) -> tuple[np.ndarray, np.ndarray]:
+        """Features ``[N, d]`` and uncalibrated logits ``[N, all classes]`` in one pass."""
+        features = self.embed(inputs, progress)
+        return features, self.head_logits(features)
+
+    @torch.inference_mode()
+    def head_logits(self, features: np.ndarray) -> np.ndarray:
+        head = self.classifier.head
+        was_training = head.training
+        head.eval()
+        try:
+            param = next(head.parameters())
+            x = torch.from_numpy(features).to(param.device, param.dtype)
+            return head(x).float().cpu().numpy()
+        finally:
+            head.train(was_training)
+
+    def unfamiliar(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
+        """True for inputs unlike anything the model was trained on (see ``Familiarity``)."""
+        if self.familiarity is None:
+            raise NotFittedError("This model has no familiarity check; refit it with transferkit.")
+        return self.familiarity.flags(self.embed(inputs, progress))
+
     def decision_function(
         self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None
     ) -> np.ndarray:
@@ -106,18 +136,8 @@ class TransferModel:
         task)."""
         return self._all_logits(inputs, progress)[:, self._task_slice(task)]
 
-    @torch.inference_mode()
     def _all_logits(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
-        feats = torch.from_numpy(self.embed(inputs, progress))
-        head = self.classifier.head
-        was_training = head.training
-        head.eval()
-        try:
-            param = next(head.parameters())
-            logits = head(feats.to(param.device, param.dtype)).float().cpu().numpy()
-        finally:
-            head.train(was_training)
-        return logits / float(self.record.get("temperature", 1.0))
+        return self.head_logits(self.embed(inputs, progress)) / self.temperature
 
     def predict_proba(
         self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None

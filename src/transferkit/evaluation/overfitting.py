@@ -1,0 +1,41 @@
+"""Reading a training history for overfitting."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def overfitting_warning(history: dict[str, Any] | None, gap: float = 0.15) -> str | None:
+    """A one-sentence warning when training kept improving after validation stopped: the
+    training loss fell and the validation loss rose over the epochs after the best one,
+    widening the gap between them — or when training accuracy ends far above validation
+    accuracy (by more than ``gap``). ``None`` when neither shows."""
+    if not history:
+        return None
+    epochs = [e for e in history["epochs"] if not math.isnan(e["val_loss"])]
+    best = history.get("best_epoch", -1)
+    if len(epochs) < 3 or best < 1:
+        return None
+    at_best = next((e for e in epochs if e["epoch"] == best), None)
+    last = epochs[-1]
+    if at_best is not None and last["epoch"] - best >= 2:
+        gap_best = at_best["val_loss"] - at_best["train_loss"]
+        widened = (last["val_loss"] - last["train_loss"]) > gap_best
+        train_fell = last["train_loss"] < at_best["train_loss"]
+        if train_fell and last["val_loss"] > at_best["val_loss"] and widened:
+            return (
+                f"Overfitting: after epoch {best} the training loss kept falling "
+                f"({at_best['train_loss']:.3f} to {last['train_loss']:.3f}) while the validation "
+                f"loss rose ({at_best['val_loss']:.3f} to {last['val_loss']:.3f}); the "
+                f"epoch-{best} model was kept, and more data, stronger augmentation or "
+                "--regularizer l2sp may help."
+            )
+    gap_now = last["train_accuracy"] - last["val_accuracy"]
+    if not math.isnan(gap_now) and gap_now > gap:
+        return (
+            f"Overfitting: training accuracy ends at {last['train_accuracy']:.3f} against "
+            f"{last['val_accuracy']:.3f} on validation; more data, stronger augmentation or a "
+            "frozen backbone (linear-probe, partial) may generalise better."
+        )
+    return None

@@ -1,0 +1,18 @@
+"""Choosing the pretrained model before training: ``rank`` scores every candidate
+backbone on the data with the transferability scores (``transferkit.scores``), from its
+frozen features alone, and recommends one with its bootstrap uncertainty."""
+
+from transferkit.ranking.config import RankConfig
+from transferkit.ranking.result import Agreement, RankResult, Recommendation
+from transferkit.ranking.run import rank
+from transferkit.ranking.scoring import CandidateScores, ScoreValue
+
+__all__ = [
+    "Agreement",
+    "CandidateScores",
+    "RankConfig",
+    "RankResult",
+    "Recommendation",
+    "ScoreValue",
+    "rank",
+]

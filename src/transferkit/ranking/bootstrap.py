@@ -1,0 +1,73 @@
+"""How sure is the recommendation? A stratified bootstrap over the examples.
+
+Each resample draws, within every class, as many examples as the class has, with
+replacement (so no class is ever lost), and recomputes the deciding score of every
+backbone on the same resampled examples; the share of resamples a backbone wins is the
+uncertainty reported. Recomputing LogME on 1,000 examples of 1,280-d features takes most
+of a second on two cores, so resampling stops after ``SETTLED`` resamples when one
+backbone has won every one of them (the rule of three then puts its share above 85% with
+95% confidence), and goes on up to the maximum only when the outcome is in doubt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from transferkit.ranking.scoring import Embedded
+from transferkit.scores import SCORES, compute_score
+
+SETTLED = 20
+
+
+@dataclass
+class BootstrapWins:
+    """How many of ``resamples`` bootstrap resamples each backbone won."""
+
+    wins: Counter[str] = field(default_factory=Counter)
+    resamples: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def stratified_resample(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices of one stratified bootstrap resample of examples with class codes ``codes``."""
+    parts = [rng.choice(np.flatnonzero(codes == c), size=int(n)) for c, n in _counts(codes)]
+    return np.concatenate(parts)
+
+
+def _counts(codes: np.ndarray) -> list[tuple[int, int]]:
+    values, counts = np.unique(codes, return_counts=True)
+    return list(zip(values.tolist(), counts.tolist(), strict=True))
+
+
+def bootstrap_wins(
+    inputs: Mapping[str, Embedded],
+    codes: np.ndarray,
+    score: str,
+    max_resamples: int,
+    seed: int,
+) -> BootstrapWins:
+    """Count, over stratified bootstrap resamples of the examples, which backbone in
+    ``inputs`` has the best ``score``. Every backbone in ``inputs`` must have that score's
+    input (features, or source probabilities)."""
+    spec = SCORES.get(score)
+    sign = 1.0 if spec.higher_is_better else -1.0
+    rng = np.random.default_rng(seed)
+    result = BootstrapWins(seconds=dict.fromkeys(inputs, 0.0))
+    while result.resamples < max_resamples:
+        idx = stratified_resample(codes, rng)
+        values = {}
+        for name, embedded in inputs.items():
+            start = time.perf_counter()
+            given = embedded.input_for(score)[idx]  # type: ignore[index]
+            values[name] = sign * compute_score(score, **{spec.needs: given}, labels=codes[idx])
+            result.seconds[name] += time.perf_counter() - start
+        result.wins[max(values, key=values.__getitem__)] += 1
+        result.resamples += 1
+        if result.resamples >= SETTLED and len(result.wins) == 1:
+            break
+    return result
