@@ -7,16 +7,22 @@ honestly whether it worked.
     >>> transferkit.load("ants-vs-bees").predict(["photo.jpg"])
 """
 
+from transferkit.adapt import adapt
 from transferkit.api import FitResult, fit, load
 from transferkit.backbones import create_backbone, list_backbones
+from transferkit.compare import compare
 from transferkit.errors import TransferkitError
+from transferkit.explore import explore
 from transferkit.ranking import rank
 from transferkit.strategies import list_strategies
 
 __all__ = [
     "FitResult",
     "TransferkitError",
+    "adapt",
+    "compare",
     "create_backbone",
+    "explore",
     "fit",
     "list_backbones",
     "list_strategies",

@@ -9,7 +9,7 @@ from typing import Any
 
 from transferkit.backbones import create_backbone
 from transferkit.data import DataConfig, Splits, load_splits
-from transferkit.data.load import carve_validation
+from transferkit.data.load import carve_validation, read_unlabelled
 from transferkit.errors import ConfigError, IncompatibleError
 from transferkit.evaluation import SplitPredictions, classification_metrics, predictions_csv
 from transferkit.evaluation.forgetting import measure_forgetting
@@ -35,6 +35,7 @@ class FitResult:
     predictions: list[SplitPredictions]
     out: Path | None = None
     notes: list[str] = field(default_factory=list)
+    features: dict[str, Any] = field(default_factory=dict)  # held-out features, for reports
 
     @property
     def held_out(self) -> str:
@@ -78,6 +79,7 @@ def fit(
     weights: str | Path | None = None,
     cache: bool | FeatureCache = True,
     progress: Progress = SILENT,
+    target: str | Path | None = None,
     **options: Any,
 ) -> FitResult:
     """Adapt a pretrained backbone to a labelled data set and (optionally) save it.
@@ -92,6 +94,8 @@ def fit(
         seed: fixes splits, sampling, initialisation and data order.
         weights: a local weights file to use instead of the backbone's default weights.
         cache: use the on-disk feature cache (or pass a ``FeatureCache``).
+        target: unlabelled data of a target domain, for domain-adaptation strategies
+            (``transferkit.adapt`` wraps this); its labels, if any, are never read.
         **options: data options (``DataConfig``) and the strategy's options.
     """
     start = time.perf_counter()
@@ -117,12 +121,15 @@ def fit(
             f"{splits.modality} backbone (`transferkit models` lists them)."
         )
     strat.check(backbone, splits)
+    target_ds = (
+        read_unlabelled(target, splits.modality, data_config) if target is not None else None
+    )
     profile = device_profile()
     backbone.to(profile.device).use_channels_last(profile.channels_last)
     seed_everything(seed)
     classifier = Classifier(backbone, len(splits.classes)).to(profile.device)
     feature_cache = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
-    ctx = FitContext(splits, seed, feature_cache, progress)
+    ctx = FitContext(splits, seed, feature_cache, progress, target=target_ds)
     train_start = time.perf_counter()
     result = strat.fit(classifier, ctx)
     train_seconds = time.perf_counter() - train_start
@@ -192,29 +199,37 @@ def fit(
         "train_seconds": train_seconds,
         "seconds": time.perf_counter() - start,
     }
-    fit_result = FitResult(trained, metrics, splits, preds, None, result.notes)
+    fit_result = FitResult(
+        trained, metrics, splits, preds, None, result.notes, verdict.held_features
+    )
     if out_path is not None and is_main_process():
-
-        def extra(tmp: Path) -> None:
-            write_json(tmp / "metrics.json", metrics)
-            if verdict.familiarity is not None:
-                verdict.familiarity.save(tmp)
-            write_fit_report(tmp, fit_result, verdict.held_features)
-            (tmp / "predictions.csv").write_text(predictions_csv(preds, splits.classes))
-
-        fit_result.out = save_model(trained, out_path, overwrite=overwrite, extra=extra)
+        fit_result.out = save_fit(fit_result, out_path, overwrite)
     return fit_result
 
 
-def write_fit_report(directory: Path, result: FitResult, features: dict[str, Any]) -> None:
+def save_fit(result: FitResult, out: Path, overwrite: bool = False, report: Any = None) -> Path:
+    """Write a fit's model directory: the model, metrics.json, predictions.csv, the
+    familiarity check and report.html/report.md (``report``, or the standard fit report)."""
+
+    def extra(tmp: Path) -> None:
+        write_json(tmp / "metrics.json", result.metrics)
+        if result.model.familiarity is not None:
+            result.model.familiarity.save(tmp)
+        (tmp / "predictions.csv").write_text(
+            predictions_csv(result.predictions, result.model.classes_)
+        )
+        (report or fit_report_of(result)).write(tmp)
+
+    return save_model(result.model, out, overwrite=overwrite, extra=extra)
+
+
+def fit_report_of(result: FitResult) -> Any:
     from transferkit.reporting.fit_report import fit_report
 
     held = result.held_out
     ds = {"val": result.splits.val, "test": result.splits.test}.get(held)
     labels = list(ds.labels or []) if ds is not None else None
-    fit_report(result.metrics, result.model.record, held, features.get(held), labels).write(
-        directory
-    )
+    return fit_report(result.metrics, result.model.record, held, result.features.get(held), labels)
 
 
 def task_metrics(model: TransferModel, held: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:

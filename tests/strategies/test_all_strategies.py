@@ -8,6 +8,7 @@ import torch
 
 import transferkit
 from transferkit.backbones import create_backbone
+from transferkit.errors import IncompatibleError
 from transferkit.strategies import STRATEGIES
 
 # Fast settings per strategy, so the suite stays quick; defaults are exercised elsewhere.
@@ -22,6 +23,7 @@ FAST = {
     "linear-probe": {},
     "auto": {},
     "multitask": {"epochs": 2, "batch_size": 8},
+    **{m: {"epochs": 2, "batch_size": 8} for m in ("source-only", "adabn", "coral", "dann", "mcc")},
 }
 
 # image_splits has train/ and val/; val/ serves as the held-out test split
@@ -42,6 +44,12 @@ def test_strategy_contract(strategy, backbone, data_fixture, options, request, t
             pytest.skip("multi-task data sets are tables of texts")
         data_fixture, options = "task_splits", {"tasks": ["sentiment", "topic"]}
     data = request.getfixturevalue(data_fixture)
+    if STRATEGIES.get(strategy).needs_target:  # domain adaptation: the test inputs, unlabelled
+        options = {**options, "target": data / ("val" if backbone == "tiny-cnn" else "test.csv")}
+    if strategy == "adabn" and backbone == "tiny-bert":  # no batch norm to adapt
+        with pytest.raises(IncompatibleError, match="AdaBN needs batch-norm layers"):
+            _fit(strategy, backbone, data, tmp_path, **options)
+        return
     result = _fit(strategy, backbone, data, tmp_path, **options)
     assert result.held_out == "test" and result.metrics["test"]["n"] == len(result.splits.test)
 
@@ -83,6 +91,8 @@ def test_strategy_config_round_trips_and_is_recorded(strategy, image_folder, tas
         assert f.help, f"{strategy}.{f.name} has no help text"
     if strategy == "multitask":
         result = _fit(strategy, "tiny-bert", task_splits, tmp_path, tasks=["sentiment", "topic"])
+    elif cls.needs_target:
+        result = _fit(strategy, "tiny-cnn", image_folder, tmp_path, target=image_folder / "ants")
     else:
         result = _fit(strategy, "tiny-cnn", image_folder, tmp_path)
     record = transferkit.load(result.out).record

@@ -79,6 +79,10 @@ class Backbone(nn.Module, ABC):
     def forward_features(self, batch: Any) -> torch.Tensor:
         return self.finish(self.run_blocks(self.start(batch), 0, len(self.blocks())))
 
+    def input_embeddings(self) -> nn.Module | None:
+        """The token embedding table of a text backbone (``None`` for images)."""
+        return None
+
     def split_state(self, state: Any) -> list[Any]:
         """A batched intermediate state as one state per example (to cache them)."""
         return list(state.unbind(0))

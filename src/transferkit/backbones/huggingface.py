@@ -49,6 +49,9 @@ class HFTextBackbone(Backbone):
     def blocks(self) -> list[nn.Module]:
         return _encoder_blocks(self.model)
 
+    def input_embeddings(self) -> nn.Module | None:
+        return self.model.get_input_embeddings()
+
     # A state is (hidden states or the batch, attention mask).
     def start(self, batch: dict[str, torch.Tensor]) -> tuple[Any, torch.Tensor]:
         return batch, batch["attention_mask"]

@@ -56,7 +56,7 @@ def _session(path: str) -> Any:
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()  # the same limit as torch
-    options.log_severity_level = 3  # errors reach the caller as exceptions instead
+    options.log_severity_level = 4  # errors reach the caller as exceptions instead
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 

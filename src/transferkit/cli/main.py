@@ -247,6 +247,17 @@ def strategies(name: str | None) -> None:
 cli.add_command(rank_command)
 
 
+def _register_commands() -> None:
+    from transferkit.cli.studies import adapt, compare, explore
+
+    cli.add_command(compare)
+    cli.add_command(explore)
+    cli.add_command(adapt)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args

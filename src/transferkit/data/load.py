@@ -32,7 +32,7 @@ from transferkit.data.images import (
 from transferkit.data.reviews import looks_like_review_folder, read_review_folder
 from transferkit.data.splits import per_class_sample, stratified_sample, stratified_split
 from transferkit.data.tables import TABLE_SUFFIXES, is_table_file, read_table
-from transferkit.errors import DataError
+from transferkit.errors import DataError, IncompatibleError
 
 VAL_NAMES = ("val", "valid", "validation", "dev")
 TRAIN_NAME = "train"
@@ -300,3 +300,31 @@ def read_inputs(path: str | Path, modality: str, text_column: str | None = None)
             name=p.name,
         )
     raise DataError(f"{p} is a folder; give a CSV, TSV, JSONL or text file of texts.")
+
+
+def read_unlabelled(path: str | Path, modality: str, config: DataConfig | None = None) -> Dataset:
+    """Inputs of a data set whose labels, if it has any, must not be used (the target
+    domain of domain adaptation): every image under a folder, or the texts of a table or
+    review folder (for a folder in split layout, its train split)."""
+    config = config or DataConfig()
+    root = Path(path).expanduser()
+    _must_exist(root)
+    holds_text = is_table_file(root) or looks_like_review_folder(root)
+    if holds_text != (modality == "text"):
+        raise IncompatibleError(
+            f"{root} holds {'texts' if holds_text else 'images'} but the model reads "
+            f"{modality}s; give target data of the same kind as the source."
+        )
+    if modality == "image":
+        from transferkit.features.cache import content_key
+
+        ds = read_inputs(root, "image")
+        # ordered by content, not path: folder names (labels) cannot change what training sees
+        order = sorted(range(len(ds)), key=lambda i: content_key(ds.inputs[i]))
+        ds = ds.subset(order)
+    else:
+        parts = _split_parts(root) if root.is_dir() else {}
+        ds = _read_part(parts.get(TRAIN_NAME, root), config, root, need_label=False)
+    if not len(ds):
+        raise DataError(f"{root} holds no examples; give the target domain's inputs.")
+    return Dataset(ds.inputs, None, ds.modality, ds.origins, name=root.name)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from transferkit.ranking.scoring import Embedded
+from transferkit.ranking.scoring import Embedded, one_blas_thread
 from transferkit.scores import SCORES, compute_score
 
 SETTLED = 20
@@ -58,16 +58,30 @@ def bootstrap_wins(
     sign = 1.0 if spec.higher_is_better else -1.0
     rng = np.random.default_rng(seed)
     result = BootstrapWins(seconds=dict.fromkeys(inputs, 0.0))
-    while result.resamples < max_resamples:
-        idx = stratified_resample(codes, rng)
-        values = {}
-        for name, embedded in inputs.items():
-            start = time.perf_counter()
-            given = embedded.input_for(score)[idx]  # type: ignore[index]
-            values[name] = sign * compute_score(score, **{spec.needs: given}, labels=codes[idx])
-            result.seconds[name] += time.perf_counter() - start
-        result.wins[max(values, key=values.__getitem__)] += 1
-        result.resamples += 1
-        if result.resamples >= SETTLED and len(result.wins) == 1:
-            break
+    with one_blas_thread():
+        while result.resamples < max_resamples:
+            _one_resample(inputs, codes, score, sign, rng, result)
+            if result.resamples >= SETTLED and len(result.wins) == 1:
+                break
     return result
+
+
+def _one_resample(
+    inputs: Mapping[str, Embedded],
+    codes: np.ndarray,
+    score: str,
+    sign: float,
+    rng: np.random.Generator,
+    result: BootstrapWins,
+) -> None:
+    """Score every backbone on one resample and count the winner in ``result``."""
+    needs = SCORES.get(score).needs
+    idx = stratified_resample(codes, rng)
+    values = {}
+    for name, embedded in inputs.items():
+        start = time.perf_counter()
+        given = embedded.input_for(score)[idx]  # type: ignore[index]
+        values[name] = sign * compute_score(score, **{needs: given}, labels=codes[idx])
+        result.seconds[name] += time.perf_counter() - start
+    result.wins[max(values, key=values.__getitem__)] += 1
+    result.resamples += 1

@@ -36,6 +36,7 @@ def rank_table(result: RankResult) -> Table:
         star = " *" if s == result.primary else ""
         table.add_row(title(s) + star, *(_cell(c, s) for c in result.candidates))
     table.add_section()
+    table.add_row("loading, s", *(f"{c.build_seconds:.1f}" for c in result.candidates))
     table.add_row("embedding, s", *(f"{c.embed_seconds:.1f}" for c in result.candidates))
     table.add_row(
         "scores, s",

@@ -4,6 +4,7 @@
 validated config.
 """
 
+from transferkit.adaptation import methods as _adaptation_methods  # noqa: F401
 from transferkit.strategies import (  # noqa: F401 - importing registers the strategies
     auto,
     contrastive,

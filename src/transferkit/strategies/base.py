@@ -43,6 +43,8 @@ class FitContext:
     progress: Progress = SILENT
     embed_stats: EmbedStats = field(default_factory=EmbedStats)
     _accelerator: Any = None
+    #: unlabelled examples of the target domain, for domain-adaptation methods
+    target: Dataset | None = None
 
     def __post_init__(self) -> None:
         self.classes = self.splits.classes
@@ -110,6 +112,8 @@ class Strategy(ABC):
     #: True when the backbone's weights stay exactly pretrained, so features of the
     #: pretrained backbone (and the feature cache) serve for prediction too.
     keeps_backbone: ClassVar[bool] = False
+    #: True for domain-adaptation methods, which need unlabelled target data.
+    needs_target: ClassVar[bool] = False
     #: False for the from-scratch baseline: the backbone starts from random weights.
     uses_pretrained_weights: ClassVar[bool] = True
 

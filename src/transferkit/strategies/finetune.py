@@ -63,6 +63,11 @@ class FinetuneConfig(StrategyConfig):
         False,
         "Keep batch-norm running statistics as pretrained (their affine weights still train).",
     )
+    freeze_embeddings: bool = option(
+        True,
+        "Keep a text backbone's token-embedding table frozen: few of its rows get any "
+        "gradient from a small data set, and it holds half of a small BERT's weights.",
+    )
     regularizer: str | None = option(
         None,
         "Limit forgetting: 'l2sp' (stay near the pretrained weights) or 'lwf' (keep the "
@@ -104,6 +109,8 @@ def run_training(
     start_block: int = 0,
     objective: Any = None,
     metric: Any = None,
+    penalties: Sequence[Any] = (),
+    extra_groups: Sequence[dict[str, Any]] = (),
 ) -> tuple[History, float]:
     """Train ``module`` (by default the classifier on raw inputs) with the config's
     optimiser, schedule, early stopping and regulariser. Returns the history and the
@@ -111,6 +118,9 @@ def run_training(
     lr = backbone_lr(model, cfg)
     if cfg.freeze_bn:
         model.freeze_norm_statistics()
+    embeddings = model.backbone.input_embeddings()
+    if cfg.freeze_embeddings and embeddings is not None:
+        model.freeze([embeddings])
     if train is None:
         train = ctx.loader(
             model.backbone,
@@ -125,14 +135,18 @@ def run_training(
         val = ctx.loader(
             model.backbone, ctx.splits.val, ctx.y_val, batch_size=cfg.batch_size * 2, train=False
         )
-    penalties = build_regularizer(cfg.regularizer, model, cfg.reg_weight, start_block)
+    penalties = [
+        *build_regularizer(cfg.regularizer, model, cfg.reg_weight, start_block),
+        *penalties,
+    ]
     settings = TrainSettings(
         cfg.epochs, cfg.patience, cfg.warmup, cfg.max_grad_norm, cfg.label_smoothing
     )
     trainer = Trainer(
         settings, ctx.accelerator, ctx.progress, penalties, callbacks, objective, metric
     )
-    history = trainer.fit(module or model, param_groups(model, cfg, lr), train, val)
+    groups = param_groups(model, cfg, lr) + list(extra_groups)
+    history = trainer.fit(module or model, groups, train, val)
     return history, lr
 
 

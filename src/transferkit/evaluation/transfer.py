@@ -1,0 +1,57 @@
+"""Did transfer help? The verdict of a comparison against the from-scratch baseline.
+
+Judged on paired differences over seeds (the same seeds give both recipes the same data
+and order), never on a single run: transfer is reported as helping only when the whole
+confidence interval of ``transfer - scratch`` lies above zero, as hurting (negative
+transfer) when it lies below, and as no detectable gain otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from transferkit.evaluation.statistics import paired_difference
+
+
+@dataclass(frozen=True)
+class TransferVerdict:
+    kind: str  # "gain", "no-gain" or "negative"
+    strategy: str
+    size: str
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def sentence(self) -> str:
+        interval = (
+            f"{self.mean:+.3f} accuracy, 95% CI [{self.low:+.3f}, {self.high:+.3f}] "
+            f"over {self.n} seeds"
+        )
+        where = f"at {self.size} examples per class" if self.size != "all" else "on all the data"
+        if self.kind == "gain":
+            return f"Transfer helps {where}: {self.strategy} beats scratch by {interval}."
+        if self.kind == "negative":
+            return (
+                f"Negative transfer {where}: training from scratch beats {self.strategy} "
+                f"({interval}); the pretrained model hurts here."
+            )
+        return (
+            f"No detectable gain from transfer {where}: {self.strategy} minus scratch is "
+            f"{interval}, an interval that includes zero."
+        )
+
+
+def transfer_verdict(
+    strategy: str,
+    size: str,
+    transfer: Sequence[float],
+    scratch: Sequence[float],
+    confidence: float = 0.95,
+) -> TransferVerdict:
+    """Compare accuracies of a transfer strategy and scratch obtained with the same seeds."""
+    d = paired_difference(transfer, scratch, confidence)
+    kind = "gain" if d["low"] > 0 else "negative" if d["high"] < 0 else "no-gain"
+    return TransferVerdict(kind, strategy, size, d["mean"], d["low"], d["high"], d["n"])

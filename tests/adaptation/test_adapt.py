@@ -1,0 +1,77 @@
+"""transferkit.adapt on tiny models: target labels stay out of training, every method runs
+in both modes, and bad input gets one sentence."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from tests.conftest import write_image_folder, write_text_table
+from transferkit.adapt import adapt
+from transferkit.api import fit
+from transferkit.errors import ConfigError, DataError, IncompatibleError
+
+
+@pytest.fixture
+def domains(tmp_path):
+    source = write_image_folder(tmp_path / "source", 10, seed=1)
+    target = write_image_folder(tmp_path / "target", 8, seed=2)
+    return source, target
+
+
+def test_adapt_reports_target_accuracy_and_domain_gap(domains, tmp_path):
+    source, target = domains
+    result = adapt(
+        source, target, "tiny-cnn", "dann", target_labels=True, epochs=3, out=tmp_path / "m"
+    )
+    assert result.target_metrics["n"] == 16
+    assert 0 <= result.gap_before <= 2 and 0 <= result.gap_after <= 2
+    html = (result.out / "report.html").read_text()
+    assert "Domain gap" in html and "target domain" in html
+    assert (result.out / "model.safetensors").exists()
+
+
+def test_target_labels_never_reach_training(domains, tmp_path):
+    source, target = domains
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(target, shuffled)
+    # swap half of the files between the class folders: the labels change, the images do not
+    for i, path in enumerate(sorted((shuffled / "ants").iterdir())):
+        if i % 2 == 0:
+            path.rename(shuffled / "bees" / f"moved_{path.name}")
+    a = fit(source, "tiny-cnn", "coral", target=target, epochs=3, mode="finetune", batch_size=4)
+    b = fit(source, "tiny-cnn", "coral", target=shuffled, epochs=3, mode="finetune", batch_size=4)
+    for (name, x), (_, y) in zip(
+        a.model.classifier.state_dict().items(),
+        b.model.classifier.state_dict().items(),
+        strict=True,
+    ):
+        assert torch.equal(x, y), name
+
+
+@pytest.mark.parametrize("method", ["source-only", "adabn", "coral", "dann", "mcc"])
+@pytest.mark.parametrize("mode", ["frozen", "finetune"])
+def test_every_method_in_both_modes(method, mode, domains):
+    source, target = domains
+    result = fit(source, "tiny-cnn", method, target=target, mode=mode, epochs=2, batch_size=4)
+    assert result.metrics["strategy"]["mode"] == mode and 0 <= result.accuracy <= 1
+
+
+def test_adaptation_bad_input(domains, tmp_path):
+    source, _ = domains
+    with pytest.raises(ConfigError, match="pass --target"):
+        fit(source, "tiny-cnn", "dann")
+    other = write_image_folder(tmp_path / "wasps", 4, classes=("wasps", "hornets"))
+    with pytest.raises(DataError, match="classes the source lacks"):
+        adapt(source, other, "tiny-cnn", "coral", target_labels=True, epochs=1)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "x").mkdir()
+    with pytest.raises(DataError):
+        adapt(source, tmp_path / "empty", "tiny-cnn", "coral", epochs=1)
+    texts = write_text_table(tmp_path / "t.csv", 10)
+    with pytest.raises(IncompatibleError, match="holds texts but the model reads images"):
+        adapt(source, texts, "tiny-cnn", "coral", epochs=1)
+    with pytest.raises(IncompatibleError, match="AdaBN needs batch-norm"):
+        adapt(texts, texts, "tiny-bert", "adabn", epochs=1)

@@ -1,0 +1,119 @@
+"""compare and explore on tiny models: the workflow, the verdict, and bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.conftest import write_image_folder
+from transferkit.cli.main import main
+from transferkit.compare import compare
+from transferkit.errors import ConfigError, DataError
+from transferkit.evaluation.transfer import transfer_verdict
+from transferkit.explore import explore
+
+
+@pytest.fixture
+def comparable(tmp_path):
+    root = tmp_path / "cmp"
+    write_image_folder(root / "train", 10, seed=1)
+    write_image_folder(root / "test", 5, seed=2)
+    return root
+
+
+def test_verdict_flips_between_gain_no_gain_and_negative_transfer():
+    assert transfer_verdict("finetune", "16", [0.9, 0.92, 0.91], [0.6, 0.62, 0.58]).kind == "gain"
+    none = transfer_verdict("finetune", "16", [0.6, 0.64, 0.58], [0.61, 0.6, 0.62])
+    assert none.kind == "no-gain" and "includes zero" in none.sentence
+    neg = transfer_verdict("finetune", "all", [0.5, 0.52, 0.51], [0.7, 0.72, 0.69])
+    assert neg.kind == "negative" and neg.sentence.startswith("Negative transfer on all the data")
+
+
+def test_compare_runs_every_cell_and_writes_a_report(comparable, tmp_path):
+    result = compare(
+        comparable,
+        "tiny-cnn",
+        ["linear-probe", "scratch"],
+        [4, "all"],
+        seeds=2,
+        out=tmp_path / "cmp-out",
+        options={"scratch": {"epochs": 1, "batch_size": 8}},
+    )
+    assert [(c.strategy, c.size) for c in result.cells] == [
+        ("linear-probe", "4"),
+        ("scratch", "4"),
+        ("linear-probe", "all"),
+        ("scratch", "all"),
+    ]
+    assert all(len(c.accuracies) == 2 for c in result.cells)
+    assert {v.size for v in result.verdicts} == {"4", "all"}
+    saved = json.loads((result.out / "results.json").read_text())
+    assert saved["verdicts"][0]["sentence"] == result.verdicts[0].sentence
+    html = (result.out / "report.html").read_text()
+    assert "Verdict" in html and html.count("data:image/png;base64") >= 1
+
+
+def test_compare_bad_input(comparable, tmp_path):
+    with pytest.raises(DataError, match="larger than the data holds: class 'ants' has 10"):
+        compare(comparable, "tiny-cnn", ["linear-probe"], [50], seeds=2)
+    with pytest.raises(ConfigError, match="at least 2 seeds"):
+        compare(comparable, "tiny-cnn", ["linear-probe"], [4], seeds=1)
+    single = compare(
+        comparable,
+        "tiny-cnn",
+        ["linear-probe", "scratch"],
+        [4],
+        seeds=1,
+        ci=False,
+        options={"scratch": {"epochs": 1}},
+    )
+    assert single.verdicts == [] and "One seed" in single.notes[0]
+    write_image_folder(tmp_path / "notest", 5)
+    with pytest.raises(DataError, match="has no test split"):
+        compare(tmp_path / "notest", "tiny-cnn", ["linear-probe"], [2], seeds=2)
+
+
+def test_explore_maps_and_measures_and_compares_domains(image_folder, tmp_path):
+    other = write_image_folder(tmp_path / "other", 12, seed=7)
+    result = explore(image_folder, "tiny-cnn", second=other, out=tmp_path / "ex")
+    assert result.points.shape == (48, 2) and result.groups.count("images") == 24
+    assert 0.0 <= result.knn_accuracy <= 1.0 and -1.0 <= result.cluster_ari <= 1.0
+    assert 0.0 <= result.domain_distance <= 2.0
+    assert (result.out / "report.html").exists()
+    tiny = write_image_folder(tmp_path / "tiny", 2)
+    with pytest.raises(DataError, match="too few to map"):
+        explore(tiny, "tiny-cnn")
+
+
+def test_cli_compare_and_explore(comparable, image_folder, tmp_path, capsys):
+    random.seed(0)
+    code = 0
+    try:
+        main(
+            [
+                "compare",
+                str(comparable),
+                "-m",
+                "tiny-cnn",
+                "--strategies",
+                "linear-probe",
+                "--sizes",
+                "4",
+                "--seeds",
+                "2",
+                "--option",
+                "linear-probe.C=1.0",
+            ]
+        )
+    except SystemExit as exc:
+        code = exc.code or 0
+    assert code == 0 and "Test accuracy" in capsys.readouterr().out
+    try:
+        main(["compare", str(comparable), "-m", "tiny-cnn", "--option", "finetune"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    assert "STRATEGY.NAME=VALUE" in capsys.readouterr().err
+    main(["explore", str(image_folder), "-m", "tiny-cnn"])
+    assert "Nearest-neighbour accuracy" in capsys.readouterr().out
