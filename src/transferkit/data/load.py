@@ -318,7 +318,8 @@ def read_unlabelled(path: str | Path, modality: str, config: DataConfig | None =
     if modality == "image":
         from transferkit.features.cache import content_key
 
-        ds = read_inputs(root, "image")
+        parts = _split_parts(root) if root.is_dir() else {}
+        ds = _read_part(parts[TRAIN_NAME], config, root) if parts else read_inputs(root, "image")
         # ordered by content, not path: folder names (labels) cannot change what training sees
         order = sorted(range(len(ds)), key=lambda i: content_key(ds.inputs[i]))
         ds = ds.subset(order)
