@@ -46,6 +46,7 @@ class CompareResult:
     test_origin: str
     out: Path | None = None
     notes: list[str] = field(default_factory=list)
+    all_per_class: float = 0.0  # mean training examples per class when using all of them
 
     def cell(self, strategy: str, size: str) -> Cell:
         return next(c for c in self.cells if c.strategy == strategy and c.size == size)
@@ -58,6 +59,7 @@ class CompareResult:
             "seeds": self.seeds,
             "test": self.test_origin,
             "notes": self.notes,
+            "all_per_class": self.all_per_class,
         }
 
 
@@ -163,6 +165,8 @@ def compare(
     )
     if seeds < 2:
         result.notes.append("One seed: no confidence intervals and no verdict on transfer.")
+    counts = Counter(splits.train.labels or [])
+    result.all_per_class = sum(counts.values()) / len(counts)
     if out_path is not None:
         result.out = write_atomically(out_path, lambda tmp: _write(tmp, result), overwrite)
     return result

@@ -129,3 +129,10 @@ def test_json_summary_round_trips_with_values_ranks_and_times(three_classes):
     assert d["backbones"][1]["scores"]["leep"]["reason"]
     assert set(d["agreement"]["kendall_tau_with_primary"]) <= set(FEATURE_SCORES) | {"leep"}
     assert np.isclose(first["scores"]["logme"]["value"], result.value("tiny-cnn", "logme"))
+
+
+def test_identical_backbones_are_no_clear_winner(three_classes):
+    result = transferkit.rank(three_classes, {"a": "tiny-cnn", "b": "tiny-cnn"}, bootstrap=30)
+    rec = result.recommendation
+    assert rec.wins == 0 and rec.resamples == 30
+    assert rec.text.startswith("No clear winner")

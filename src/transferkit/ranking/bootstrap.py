@@ -26,7 +26,8 @@ SETTLED = 20
 
 @dataclass
 class BootstrapWins:
-    """How many of ``resamples`` bootstrap resamples each backbone won."""
+    """How many of ``resamples`` bootstrap resamples each backbone won (alone: a resample
+    where several share the best value is nobody's win)."""
 
     wins: Counter[str] = field(default_factory=Counter)
     resamples: int = 0
@@ -61,7 +62,10 @@ def bootstrap_wins(
     with one_blas_thread():
         while result.resamples < max_resamples:
             _one_resample(inputs, codes, score, sign, rng, result)
-            if result.resamples >= SETTLED and len(result.wins) == 1:
+            if (
+                result.resamples >= SETTLED
+                and max(result.wins.values(), default=0) == result.resamples
+            ):
                 break
     return result
 
@@ -83,5 +87,8 @@ def _one_resample(
         given = embedded.input_for(score)[idx]  # type: ignore[index]
         values[name] = sign * compute_score(score, **{needs: given}, labels=codes[idx])
         result.seconds[name] += time.perf_counter() - start
-    result.wins[max(values, key=values.__getitem__)] += 1
+    top = max(values.values())
+    leaders = [name for name, v in values.items() if v == top]
+    if len(leaders) == 1:  # a tie is nobody's win
+        result.wins[leaders[0]] += 1
     result.resamples += 1

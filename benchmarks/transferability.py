@@ -1,0 +1,303 @@
+"""Do the transferability scores pick the backbone that transfers best, and what does
+ranking cost against training every candidate?
+
+For the four ImageNet backbones (MobileNetV2, EfficientNet-Lite0/1/2) on four image tasks
+(ants/bees, PACS-mini photo with 7 classes, MNIST and USPS digits), one process:
+
+* ranks them with ``transferkit.rank`` (every score, bootstrap, a cold feature cache);
+* trains each with ``linear-probe`` and with ``finetune`` (``--epochs``, 3 by default;
+  a cold cache each), and measures held-out test accuracy;
+* prints every score beside the actual accuracies, Kendall's tau between each score and
+  each strategy's accuracy over the four backbones, and the time of ranking against the
+  time of training all candidates (target: ranking <= 10% of fine-tuning them all).
+
+To fit a 2-core machine in well under an hour the large sets are subsampled with a fixed
+seed: MNIST and USPS to ``--digits-train`` training images (and ``--digits-test`` test
+images), PACS photo to 20 training and 20 test images per class (a seeded split, linked,
+not copied, into a temporary folder); ants/bees is used whole (train/ to train, val/ to
+test). Results go to ``benchmarks/results/transferability.json``.
+
+    nice -n 19 .venv/bin/python -m benchmarks.transferability [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import kendalltau
+
+import transferkit
+from benchmarks._common import machine_info, write_result
+from transferkit.data import Dataset, read_dataset
+from transferkit.data.splits import stratified_sample
+from transferkit.features import FeatureCache
+from transferkit.ranking import RankResult
+from transferkit.runtime import data_root
+
+SEED = 0
+VISION = ["mobilenet_v2", "efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"]
+
+
+@dataclass
+class Task:
+    """A data set to rank on and train on. ``test`` is evaluated with ``model.evaluate``
+    when the data has no test split of its own (the digits, subsampled)."""
+
+    name: str
+    data: Path
+    options: dict[str, Any] = field(default_factory=dict)
+    test: Dataset | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    """A candidate: a backbone name and, optionally, a weights file to load instead."""
+
+    name: str
+    weights: Path | None = None
+
+    def backbone(self) -> Any:
+        if self.weights is None:
+            return self.name
+        return transferkit.create_backbone(self.name, weights=self.weights)
+
+
+@dataclass
+class Actual:
+    accuracy: float
+    train_seconds: float
+    seconds: float
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def fit_accuracy(task: Task, model: Model, strategy: str, **options: Any) -> Actual:
+    """Held-out test accuracy of one training run, from a cold feature cache."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        result = transferkit.fit(
+            task.data,
+            model.name,
+            strategy,
+            weights=model.weights,
+            seed=SEED,
+            cache=FeatureCache(Path(tmp) / "cache"),
+            **task.options,
+            **options,
+        )
+        if task.test is not None:
+            accuracy = result.model.evaluate(task.test)["accuracy"]
+        else:
+            accuracy = result.metrics["test"]["accuracy"]
+        seconds = time.perf_counter() - start
+    return Actual(float(accuracy), float(result.metrics["train_seconds"]), seconds)
+
+
+def rank_task(task: Task, models: dict[str, Model]) -> RankResult:
+    """Rank from a cold feature cache, so its time includes embedding every example."""
+    backbones = {name: m.backbone() for name, m in models.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        return transferkit.rank(
+            task.data, backbones, seed=SEED, cache=FeatureCache(Path(tmp) / "cache"), **task.options
+        )
+
+
+def taus(result: RankResult, accuracy: dict[str, float]) -> dict[str, float | None]:
+    """Kendall's tau-b between each score and the actual accuracy over the backbones."""
+    out: dict[str, float | None] = {}
+    for score in result.scores:
+        pairs = [(result.value(n, score), a) for n, a in accuracy.items()]
+        pairs = [(v, a) for v, a in pairs if v is not None]
+        tau = kendalltau(*zip(*pairs, strict=True)).statistic if len(pairs) >= 2 else np.nan
+        out[score] = None if np.isnan(tau) else float(tau)
+    return out
+
+
+def fmt(value: float | None, spec: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def print_task(result: RankResult, actual: dict[str, dict[str, Actual]], strategies: Sequence[str]):
+    """Scores and actual accuracies per backbone, then tau per score and strategy."""
+    names = [c.name for c in result.candidates]
+    head = ["backbone", *result.scores, *(f"acc:{s}" for s in strategies)]
+    rows = [
+        [n, *(fmt(result.value(n, s)) for s in result.scores)]
+        + [fmt(actual[s][n].accuracy) for s in strategies]
+        for n in names
+    ]
+    for s in strategies:
+        t = taus(result, {n: actual[s][n].accuracy for n in names})
+        rows.append(
+            [f"tau vs {s}", *(fmt(t[x], "+.2f") for x in result.scores), *[""] * len(strategies)]
+        )
+    print_rows(head, rows)
+    print(result.recommendation.text)
+    print(result.agreement.text)
+
+
+def print_rows(head: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print(
+            "  ".join(
+                str(c).rjust(w) if i else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+
+
+def run(
+    tasks: Sequence[Task],
+    models: dict[str, Model],
+    strategies: dict[str, dict[str, Any]],
+    name: str,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """Rank and train on every task; print and return everything measured."""
+    record: dict[str, Any] = {"tasks": {}, "machine": machine_info(), **extra}
+    for task in tasks:
+        log(f"{task.name}: ranking")
+        result = rank_task(task, models)
+        actual: dict[str, dict[str, Actual]] = {s: {} for s in strategies}
+        for c in result.candidates:
+            for strategy, options in strategies.items():
+                log(f"{task.name}: {strategy} {c.name}")
+                actual[strategy][c.name] = fit_accuracy(task, models[c.name], strategy, **options)
+        print(f"\n== {task.name} ({result.num_examples} training examples) ==")
+        print_task(result, actual, list(strategies))
+        record["tasks"][task.name] = task_record(result, actual)
+        write_result(name, record)  # after every task, so a stopped run keeps what it did
+    summarise(record, list(strategies))
+    write_result(name, record)
+    return record
+
+
+def task_record(result: RankResult, actual: dict[str, dict[str, Actual]]) -> dict[str, Any]:
+    names = [c.name for c in result.candidates]
+    return {
+        "rank": result.to_dict(),
+        "actual": {s: {n: vars(a) for n, a in per.items()} for s, per in actual.items()},
+        "tau": {s: taus(result, {n: per[n].accuracy for n in names}) for s, per in actual.items()},
+        "rank_seconds": result.seconds,
+        "train_seconds": {
+            s: sum(a.train_seconds for a in per.values()) for s, per in actual.items()
+        },
+        "fit_seconds": {s: sum(a.seconds for a in per.values()) for s, per in actual.items()},
+    }
+
+
+def summarise(record: dict[str, Any], strategies: list[str]) -> None:
+    tasks = record["tasks"]
+    scores = next(iter(tasks.values()))["rank"]["scores"]
+    print("\n== Kendall's tau between each score and the actual accuracy ==")
+    head = ["strategy / score", *tasks, "mean"]
+    rows = []
+    for s in strategies:
+        for score in scores:
+            values = [t["tau"][s][score] for t in tasks.values()]
+            have = [v for v in values if v is not None]
+            rows.append(
+                [
+                    f"{s}: {score}",
+                    *(fmt(v, "+.2f") for v in values),
+                    fmt(statistics.mean(have) if have else None, "+.2f"),
+                ]
+            )
+    print_rows(head, rows)
+    record["mean_tau"] = {
+        s: {score: _mean([t["tau"][s][score] for t in tasks.values()]) for score in scores}
+        for s in strategies
+    }
+    print("\n== Time: ranking against training every candidate (training loops only) ==")
+    head = ["task", "rank s", *(f"{s} s" for s in strategies), *(f"rank/{s}" for s in strategies)]
+    rows = []
+    for name, t in tasks.items():
+        rows.append(_time_row(name, t["rank_seconds"], t["train_seconds"], strategies))
+    total_rank = sum(t["rank_seconds"] for t in tasks.values())
+    totals = {s: sum(t["train_seconds"][s] for t in tasks.values()) for s in strategies}
+    rows.append(_time_row("all", total_rank, totals, strategies))
+    print_rows(head, rows)
+    record["rank_seconds"] = total_rank
+    record["train_seconds"] = totals
+
+
+def _time_row(name: str, rank: float, train: dict[str, float], strategies: list[str]) -> list[str]:
+    return [
+        name,
+        f"{rank:.0f}",
+        *(f"{train[s]:.0f}" for s in strategies),
+        *(f"{rank / train[s]:.1%}" for s in strategies),
+    ]
+
+
+def _mean(values: list[float | None]) -> float | None:
+    have = [v for v in values if v is not None]
+    return statistics.mean(have) if have else None
+
+
+def pacs_photo_split(root: Path, out: Path, per_class: int) -> Path:
+    """train/ and test/ of ``per_class`` images per class each, drawn with the seed and
+    linked (not copied) from PACS-mini's photo domain."""
+    rng = np.random.default_rng(SEED)
+    for folder in sorted(p for p in (root / "photo").iterdir() if p.is_dir()):
+        files = sorted(folder.iterdir())
+        picked = [files[i] for i in rng.permutation(len(files))[: 2 * per_class]]
+        for split, chosen in (("train", picked[:per_class]), ("test", picked[per_class:])):
+            (out / split / folder.name).mkdir(parents=True, exist_ok=True)
+            for f in chosen:
+                (out / split / folder.name / f.name).symlink_to(f)
+    return out
+
+
+def digits_task(name: str, path: Path, train: int, test: int) -> Task:
+    full = read_dataset(path, split="test")
+    sample = full.subset(stratified_sample(full.labels or [], test, SEED), "test sample")
+    return Task(name, path, {"max_train": train, "test_split": "none"}, sample)
+
+
+def vision_tasks(root: Path, tmp: Path, digits_train: int, digits_test: int) -> list[Task]:
+    return [
+        Task("hymenoptera", root / "hymenoptera", {"test_split": "val"}),
+        Task("pacs-photo", pacs_photo_split(root / "pacs-mini", tmp / "pacs-photo", 20)),
+        digits_task("mnist", root / "digits" / "mnist-test", digits_train, digits_test),
+        digits_task("usps", root / "digits" / "usps", digits_train, digits_test),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=data_root())
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--digits-train", type=int, default=200)
+    parser.add_argument("--digits-test", type=int, default=200)
+    args = parser.parse_args(argv)
+    print(f"finetune: {args.epochs} epochs (few, to fit the machine); linear-probe: defaults")
+    with tempfile.TemporaryDirectory() as tmp:
+        tasks = vision_tasks(args.data, Path(tmp), args.digits_train, args.digits_test)
+        run(
+            tasks,
+            {name: Model(name) for name in VISION},
+            {"linear-probe": {}, "finetune": {"epochs": args.epochs}},
+            "transferability",
+            {
+                "epochs": args.epochs,
+                "digits_train": args.digits_train,
+                "digits_test": args.digits_test,
+                "pacs_per_class": 20,
+            },
+        )
+
+
+if __name__ == "__main__":
+    main()
