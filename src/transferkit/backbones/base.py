@@ -79,6 +79,10 @@ class Backbone(nn.Module, ABC):
     def forward_features(self, batch: Any) -> torch.Tensor:
         return self.finish(self.run_blocks(self.start(batch), 0, len(self.blocks())))
 
+    def _layout(self, batch: torch.Tensor) -> torch.Tensor:
+        """An image batch in the memory layout the weights use (see ``use_channels_last``)."""
+        return batch.contiguous(memory_format=torch.channels_last) if self.channels_last else batch
+
     def input_embeddings(self) -> nn.Module | None:
         """The token embedding table of a text backbone (``None`` for images)."""
         return None
@@ -169,15 +173,10 @@ class SequentialImageBackbone(Backbone):
         return list(self.body)
 
     def start(self, batch: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
-            return batch.contiguous(memory_format=torch.channels_last)
-        return batch
+        return self._layout(batch)
 
     def finish(self, state: torch.Tensor) -> torch.Tensor:
         return self.pool(state)
 
     def merge_states(self, states: list[Any]) -> torch.Tensor:
-        merged = torch.stack(states)
-        return (
-            merged.contiguous(memory_format=torch.channels_last) if self.channels_last else merged
-        )
+        return self._layout(torch.stack(states))

@@ -55,9 +55,7 @@ class TimmBackbone(Backbone):
         return _timm_blocks(self.model)
 
     def start(self, batch: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
-            return batch.contiguous(memory_format=torch.channels_last)
-        return batch
+        return self._layout(batch)
 
     def finish(self, state: torch.Tensor) -> torch.Tensor:
         return self.model.forward_head(state, pre_logits=True)

@@ -21,6 +21,18 @@ class Skipped:
     reason: str
 
 
+def handle_bad_input(
+    policy: str, where: str, problem: str, fix: str, skipped: list[Skipped]
+) -> None:
+    """Apply the ``on_bad_input`` policy to one unusable input: stop with one sentence
+    (``error``), or note it for the run summary (``skip``)."""
+    if policy == "error":
+        raise DataError(
+            f"{where}: {problem}; {fix}, or pass --on-bad-input skip to leave such inputs out."
+        )
+    skipped.append(Skipped(where, problem))
+
+
 @dataclass
 class Dataset:
     """Raw inputs with optional string labels.

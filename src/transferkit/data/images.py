@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from transferkit.data.dataset import Dataset, Skipped, describe_path
+from transferkit.data.dataset import Dataset, Skipped, describe_path, handle_bad_input
 from transferkit.errors import DataError
 
 IMAGE_SUFFIXES = frozenset(
@@ -79,12 +79,7 @@ def read_image_folder(root: Path, on_bad_input: str, display_root: Path | None =
                 continue
             reason = check_image(path)
             if reason is not None:
-                if on_bad_input == "error":
-                    raise DataError(
-                        f"{where}: {reason}; remove or replace the file, or pass "
-                        "--on-bad-input skip to leave unreadable files out."
-                    )
-                skipped.append(Skipped(where, reason))
+                handle_bad_input(on_bad_input, where, reason, "remove or replace the file", skipped)
                 continue
             inputs.append(path)
             labels.append(folder.name)

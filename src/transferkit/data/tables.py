@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from transferkit.data.dataset import Dataset, Skipped
+from transferkit.data.dataset import Dataset, handle_bad_input
 from transferkit.errors import DataError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
@@ -137,12 +137,7 @@ def read_table(
             else None
         )
         if problem:
-            if on_bad_input == "error":
-                raise DataError(
-                    f"{where}: {problem}; fill it in or delete the row, or pass "
-                    "--on-bad-input skip to leave such rows out."
-                )
-            skipped.append(Skipped(where, problem))
+            handle_bad_input(on_bad_input, where, problem, "fill it in or delete the row", skipped)
             continue
         inputs.append(text)
         origins.append(where)
