@@ -90,8 +90,9 @@ def fit_logistic(
     present, counts = np.unique(y, return_counts=True)
     folds = min(folds, int(counts.min()))
 
-    def model(c: float) -> LogisticRegression:
-        return LogisticRegression(C=c, max_iter=max_iter, tol=1e-4, warm_start=True)
+    def model(c: float, tol: float = 1e-4) -> LogisticRegression:
+        # a loose tolerance while searching C, a tight one for the weights that are kept
+        return LogisticRegression(C=c, max_iter=max_iter, tol=tol, warm_start=True)
 
     cv_accuracy, oof = None, None
     with warnings.catch_warnings():
@@ -111,7 +112,7 @@ def fit_logistic(
             chosen, cv_accuracy, oof = float(Cs[best]), float(accuracy[best]), oof_all[best]
         else:
             chosen, folds = float(C if C is not None else 1.0), 0
-        final = model(chosen).fit(Z, y)
+        final = model(chosen, tol=1e-8).fit(Z, y)
     coef = final.coef_ @ basis if basis is not None else final.coef_
     W = np.zeros((n_classes, X.shape[1]))
     b = np.zeros(n_classes)
