@@ -116,3 +116,14 @@ def test_the_real_mnist_test_set_and_usps(shared_data):
     for ds in (mnist.train, usps.train):
         pixels = np.asarray(ds.inputs[0].convert("L"))
         assert np.median(pixels) < 60 and pixels.max() > 200
+
+
+def test_train_files_alone_are_split_and_unrelated_sets_are_refused(tmp_path):
+    folder = write_idx(tmp_path / "only-train", "train", 30)
+    s = load_splits(folder, carve_val=False)
+    assert (len(s.train), len(s.test)) == (24, 6)
+    mixed = write_idx(tmp_path / "mixed", "fashion", 9)
+    write_idx(mixed, "kmnist", 9)
+    with pytest.raises(DataError, match="fashion, kmnist") as info:
+        load_splits(mixed)
+    assert "\n" not in str(info.value)

@@ -2,9 +2,9 @@
 
 * A folder of IDX files (``<prefix>-images-idx3-ubyte[.gz]`` with its
   ``<prefix>-labels-idx1-ubyte[.gz]``), the format of the canonical MNIST download (and of
-  Fashion-MNIST, KMNIST, ...). With a ``train`` prefix, that is the train split and
-  ``t10k`` or ``test`` the test split. With one prefix only (e.g. just the MNIST test set,
-  ``t10k``), its images are split once into train and test: a stratified
+  Fashion-MNIST, KMNIST, ...). ``train`` files are the train split and ``t10k`` (or
+  ``test``) files the test split. One set of files alone (e.g. just the MNIST test set,
+  ``t10k``) is split once into train and test: a stratified
   ``HELD_OUT`` share is the test split, always the same (seed ``SPLIT_SEED``), because a
   test split that moved with ``--seed`` would let results be chosen by seed.
 * A folder holding ``usps.h5`` (the common HDF5 release of USPS: groups ``train`` and
@@ -81,27 +81,24 @@ def read_digits_part(path: Path) -> Dataset:
 
 
 def _read_idx_split(folder: Path, split: str) -> Dataset:
+    """train- and t10k- (or test-) files are the two splits; one set of files alone is
+    split once into both."""
     pairs = _idx_pairs(folder)
-    if "train" in pairs:
-        test = next((p for p in _TEST_PREFIXES if p in pairs), None)
-        if split == "test" and test is None:
-            raise DataError(
-                f"{folder} has train IDX files but no t10k- or test- files to test on; add "
-                "them, or pass --test-split none."
-            )
-        prefix = "train" if split == "train" else str(test)
+    test = next((p for p in _TEST_PREFIXES if p in pairs), None)
+    if "train" in pairs and test is not None:
+        prefix = "train" if split == "train" else test
         return _read_idx_pair(folder, prefix, *pairs[prefix])
     if len(pairs) > 1:
         raise DataError(
-            f"{folder} holds IDX files of {', '.join(sorted(pairs))} and none named train; "
-            "keep one set of images, or name the training files train-*."
+            f"{folder} holds IDX files of {', '.join(sorted(pairs))}, not one set nor a train "
+            "and a t10k set; keep one set of images, or name them train-* and t10k-*."
         )
     prefix, (images, labels) = next(iter(pairs.items()))
     pool = _read_idx_pair(folder, prefix, images, labels)
-    train, test = stratified_split(pool.labels or [], HELD_OUT, SPLIT_SEED, images.name)
+    train, held_out = stratified_split(pool.labels or [], HELD_OUT, SPLIT_SEED, images.name)
     held = f"{HELD_OUT:.0%} of {images.name}, stratified, seed {SPLIT_SEED}"
     if split == "test":
-        return pool.subset(test, f"test ({held})")
+        return pool.subset(held_out, f"test ({held})")
     return pool.subset(train, f"train (the other {1 - HELD_OUT:.0%})")
 
 

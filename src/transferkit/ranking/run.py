@@ -97,9 +97,9 @@ def rank(
         if isinstance(outcome, LeftOut):
             left_out.append(outcome)
             progress.note(outcome.sentence())
-            continue
-        results.append(outcome[0])
-        embedded[candidate.name] = outcome[1]
+        else:
+            results.append(outcome[0])
+            embedded[candidate.name] = outcome[1]
     if not results:
         raise none_left(str(data), left_out, splits.modality)
     prime = config.primary_name()
