@@ -85,14 +85,16 @@ class FeatureDomainModel(nn.Module):
     def __init__(self, net: FeatureClassifier) -> None:
         super().__init__()
         self.net = net
-        self.source_features = self.target_features = self.target_logits = None
+        self.source_features = self.target_features = None
+        self.source_logits = self.target_logits = None
 
     def forward(self, batch: Any) -> torch.Tensor:
         if not isinstance(batch, PairBatch):
             return self.net.split(batch)[1]
         n = batch.source.shape[0]
         z, logits = self.net.split(torch.cat([batch.source, batch.target]))
-        self.source_features, self.target_features, self.target_logits = z[:n], z[n:], logits[n:]
+        self.source_features, self.target_features = z[:n], z[n:]
+        self.source_logits, self.target_logits = logits[:n], logits[n:]
         return logits[:n]
 
 
@@ -299,10 +301,13 @@ class AdaBN(AdaptationMethod):
 
 @register_strategy("coral")
 class Coral(AdaptationMethod):
-    summary = "adaptation: align feature covariances of source and target (Deep CORAL)"
+    summary = "adaptation: align the covariances of source and target logits (Deep CORAL)"
 
     def penalty(self, domain: Any, in_features: int) -> tuple[Any, list[nn.Parameter]]:
-        loss = lambda d, p: coral_loss(d.source_features, d.target_features)  # noqa: E731
+        # On the last layer's outputs, as in the paper. On the bottleneck features the loss
+        # is met by shrinking them once the source loss is near zero: measured on PACS
+        # photo -> sketch, every target image then fell into one class (0.15, chance 0.14).
+        loss = lambda d, p: coral_loss(d.source_logits, d.target_logits)  # noqa: E731
         return _Penalty(domain, loss, self.config.weight), []  # type: ignore[attr-defined]
 
 

@@ -93,6 +93,7 @@ class DomainModel(nn.Module):
         self.classifier = classifier
         self.source_features: torch.Tensor | None = None
         self.target_features: torch.Tensor | None = None
+        self.source_logits: torch.Tensor | None = None
         self.target_logits: torch.Tensor | None = None
 
     def forward(self, batch: Any) -> torch.Tensor:
@@ -108,7 +109,7 @@ class DomainModel(nn.Module):
         features = backbone.forward_features(both)
         logits = self.classifier.head(features)
         self.source_features, self.target_features = features[:n], features[n:]
-        self.target_logits = logits[n:]
+        self.source_logits, self.target_logits = logits[:n], logits[n:]
         return logits[:n]
 
 
