@@ -38,9 +38,7 @@ DEFAULT_LR = {"image": 5e-5, "text": 5e-5, "audio": 5e-5}
 class FinetuneConfig(StrategyConfig):
     epochs: int = option(10, "Maximum epochs over the training split.", min=1)
     batch_size: int = option(16, "Examples per step.", min=1)
-    lr: float | None = option(
-        None, "Backbone learning rate (default: 5e-5).", min=0
-    )
+    lr: float | None = option(None, "Backbone learning rate (default: 5e-5).", min=0)
     head_lr: float = option(3e-3, "Learning rate of the new head.", min=0)
     weight_decay: float = option(
         0.01, "AdamW weight decay (not applied to biases and norms).", min=0
