@@ -48,3 +48,13 @@ def test_classes_missing_from_training_are_never_predicted():
 def test_folds_shrink_to_the_smallest_class():
     X, y = _data(n=9, k=3)
     assert fit_logistic(X, y, 3, folds=5).folds == 3
+
+
+def test_a_given_c_is_calibrated_like_the_searched_one():
+    X, y = _data(k=3)
+    searched = fit_logistic(X, y, 3)
+    given = fit_logistic(X, y, 3, C=searched.C)
+    assert given.oof_proba is not None
+    # the search reaches C warm-started along the path, with a loose tolerance
+    np.testing.assert_allclose(given.oof_proba, searched.oof_proba, atol=0.02)
+    np.testing.assert_allclose(given.weight, searched.weight, atol=1e-6)

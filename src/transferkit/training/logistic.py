@@ -97,19 +97,22 @@ def fit_logistic(
     cv_accuracy, oof = None, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on separable folds
-        if C is None and folds >= 2:
-            oof_all = np.zeros((len(Cs), len(y), len(present)))
+        # a given C is still cross-validated once: its out-of-fold predictions calibrate
+        # the model exactly as a searched C's do
+        grid = np.asarray(Cs if C is None else [C], dtype=float)
+        if folds >= 2:
+            oof_all = np.zeros((len(grid), len(y), len(present)))
             splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
             for train_idx, held_idx in splitter.split(Z, y):
-                est = model(Cs[0])
-                for i, c in enumerate(Cs):  # warm-started along the path
+                est = model(grid[0])
+                for i, c in enumerate(grid):  # warm-started along the path
                     est.set_params(C=c).fit(Z[train_idx], y[train_idx])
                     oof_all[i][np.ix_(held_idx, np.searchsorted(present, est.classes_))] = (
                         est.predict_proba(Z[held_idx])
                     )
             accuracy = (oof_all.argmax(axis=2) == np.searchsorted(present, y)).mean(axis=1)
             best = int(np.flatnonzero(accuracy == accuracy.max())[0])  # Cs ascend
-            chosen, cv_accuracy, oof = float(Cs[best]), float(accuracy[best]), oof_all[best]
+            chosen, cv_accuracy, oof = float(grid[best]), float(accuracy[best]), oof_all[best]
         else:
             chosen, folds = float(C if C is not None else 1.0), 0
         final = model(chosen, tol=1e-8).fit(Z, y)
