@@ -22,9 +22,16 @@ def test_linear_probe(sst2):
 
 
 def test_finetune(sst2, tmp_path):
+    # Two epochs keep CI short; benchmarks/lora_vs_finetune.py runs the full recipe.
     result = transferkit.fit(
-        sst2, "all-MiniLM-L6-v2", "finetune", max_train=2000, max_val=1000, out=tmp_path / "sst2-ft"
+        sst2,
+        "all-MiniLM-L6-v2",
+        "finetune",
+        max_train=2000,
+        max_val=500,
+        epochs=2,
+        out=tmp_path / "sst2-ft",
     )
-    assert result.accuracy >= 0.83
+    assert result.accuracy >= 0.80
     loaded = transferkit.load(result.out)
     assert loaded.predict(["a gorgeous, moving film", "a dull, lifeless mess"]) == ["1", "0"]
