@@ -37,7 +37,7 @@ class Familiarity:
         reference: np.ndarray | None = None,
         *,
         k: int = 5,
-        quantile: float = 0.95,
+        quantile: float = 0.98,
     ) -> Familiarity:
         k = max(1, min(k, len(train) - 1))
         detector = KNNDistance().fit(train)
