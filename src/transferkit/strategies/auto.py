@@ -3,8 +3,9 @@
 The rule, with the measurements behind it in the README's strategy guide:
 
 * text, at most ``few_shot`` examples in the smallest class: ``contrastive`` (tune the
-  encoder on in-batch pairs, then a logistic head) — on few-shot SST-2 it beat both the
-  frozen-embedding probe and plain fine-tuning;
+  encoder on in-batch pairs, then a logistic head) — on SST-2 with 64 examples per class
+  it reached 0.771 against the frozen-embedding probe's 0.734 (3 seeds); with 8 per class
+  the two were level (0.578 against 0.590, spread 0.06) and the probe is 20x faster;
 * images, at most ``few_shot`` examples in the smallest class: ``linear-probe`` — with a
   handful of images per class, fine-tuning mostly fits noise while the pretrained
   features already separate the classes;
