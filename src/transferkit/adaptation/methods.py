@@ -304,9 +304,9 @@ class Coral(AdaptationMethod):
     summary = "adaptation: align the covariances of source and target logits (Deep CORAL)"
 
     def penalty(self, domain: Any, in_features: int) -> tuple[Any, list[nn.Parameter]]:
-        # On the last layer's outputs, as in the paper. On the bottleneck features the loss
-        # is met by shrinking them once the source loss is near zero: measured on PACS
-        # photo -> sketch, every target image then fell into one class (0.15, chance 0.14).
+        # On the last layer's outputs, as in the paper. Frozen mode on PACS, MobileNetV2:
+        # +11 points on photo -> art, +12.5 on cartoon; on sketch (domains perfectly
+        # separable) it, like the bottleneck-feature version, puts every sketch in one class.
         loss = lambda d, p: coral_loss(d.source_logits, d.target_logits)  # noqa: E731
         return _Penalty(domain, loss, self.config.weight), []  # type: ignore[attr-defined]
 
