@@ -13,12 +13,13 @@ bottleneck and the head adapt).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
 
 import transferkit
-from benchmarks._common import machine_info, write_result
+from benchmarks._common import RESULTS, machine_info, write_result
 from transferkit.features import FeatureCache
 from transferkit.runtime import data_root
 
@@ -58,9 +59,15 @@ def main() -> None:
     parser.add_argument("--suites", nargs="+", default=["pacs", "amazon", "digits"])
     parser.add_argument("--methods", nargs="+", default=METHODS)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the saved rows of suites not run now (each row records its own machine)",
+    )
     args = parser.parse_args()
     cache = FeatureCache()
     rows = []
+    machine = machine_info()
     for suite, pairs in suites(args.data).items():
         if not any(suite.startswith(s) for s in args.suites):
             continue
@@ -99,6 +106,8 @@ def main() -> None:
                         "gap_before": gaps[0][0],
                         "gap_after": gaps[0][1],
                         "seconds": statistics.median(secs),
+                        "seeds": len(accs),
+                        "machine": machine,
                     }
                 )
                 print(
@@ -107,6 +116,9 @@ def main() -> None:
                     flush=True,
                 )
             options["model"] = model
+    if args.keep:
+        ran = {r["suite"] for r in rows}
+        rows = [r for r in saved_rows() if r["suite"] not in ran] + rows
     summary = {}
     for suite in dict.fromkeys(r["suite"] for r in rows):
         by_method = {
@@ -126,8 +138,13 @@ def main() -> None:
             print(f"  {m:12s} {acc:.3f}{delta}")
     write_result(
         "domain_adaptation",
-        {"rows": rows, "summary": summary, "seeds": args.seeds, "machine": machine_info()},
+        {"rows": rows, "summary": summary, "machine": machine},
     )
+
+
+def saved_rows() -> list[dict]:
+    path = RESULTS / "domain_adaptation.json"
+    return json.loads(path.read_text())["rows"] if path.exists() else []
 
 
 if __name__ == "__main__":

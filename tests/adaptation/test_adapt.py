@@ -10,7 +10,8 @@ import torch
 
 from tests.conftest import write_image_folder, write_text_table
 from transferkit.adapt import adapt
-from transferkit.api import fit
+from transferkit.api import fit, load
+from transferkit.backbones import SequentialImageBackbone
 from transferkit.errors import ConfigError, DataError, IncompatibleError
 
 
@@ -31,6 +32,33 @@ def test_adapt_reports_target_accuracy_and_domain_gap(domains, tmp_path):
     html = (result.out / "report.html").read_text()
     assert "Domain gap" in html and "target domain" in html
     assert (result.out / "model.safetensors").exists()
+
+
+def test_frozen_mode_runs_the_backbone_once_per_image(domains, tmp_path, monkeypatch):
+    """Training, evaluation on target labels, the domain-gap measure and a reloaded
+    model's predictions all read the cache: nothing frozen is computed twice."""
+    calls = []
+    original = SequentialImageBackbone.forward_features  # counts passes of copies too
+    monkeypatch.setattr(
+        SequentialImageBackbone,
+        "forward_features",
+        lambda self, batch: calls.append(len(batch)) or original(self, batch),
+    )
+    source, target = domains
+    result = adapt(  # the default cache, as load() uses it (isolated per test)
+        source, target, "tiny-cnn", "coral", target_labels=True, epochs=2, out=tmp_path / "m"
+    )
+    images = len(list(source.rglob("*.png"))) + len(list(target.rglob("*.png")))
+    assert result.model.record["backbone_frozen"]
+    assert sum(calls) == images
+    load(result.out).predict(target)
+    assert sum(calls) == images
+
+
+def test_adabn_is_not_recorded_as_a_frozen_backbone(domains):
+    source, target = domains
+    result = fit(source, "tiny-cnn", "adabn", target=target, epochs=2, batch_size=4)
+    assert not result.model.record["backbone_frozen"]
 
 
 def test_target_labels_never_reach_training(domains, tmp_path):

@@ -67,7 +67,7 @@ def test_strategy_contract(strategy, backbone, data_fixture, options, request, t
     pretrained = create_backbone(backbone, pretrained=cls.uses_pretrained_weights).state_dict()
     trained = result.model.classifier
     frozen = [n for n, p in trained.named_parameters() if not p.requires_grad]
-    if STRATEGIES.get(strategy).keeps_backbone:
+    if result.model.record["backbone_frozen"]:
         assert {n for n, _ in trained.backbone.named_parameters(prefix="backbone")} <= set(frozen)
     for name in frozen:
         key = name.removeprefix("backbone.").replace(".base_layer", "")  # LoRA wraps layers

@@ -126,6 +126,18 @@ class AdaptationMethod(Strategy):
     Config = AdaptConfig
     needs_target: ClassVar[bool] = True
     uses_target_batches: ClassVar[bool] = True
+    #: True for a method that changes the backbone's state even in frozen mode (AdaBN).
+    changes_frozen_backbone: ClassVar[bool] = False
+
+    def __init__(self, config: AdaptConfig | None = None) -> None:
+        super().__init__(config)
+        # Frozen mode leaves the pretrained backbone as it is: evaluation, the domain-gap
+        # measure and later predictions read the feature cache instead of re-running it,
+        # and there is no forgetting to measure.
+        self.keeps_backbone = (
+            self.config.mode == "frozen"  # type: ignore[attr-defined]
+            and not self.changes_frozen_backbone
+        )
 
     def needs_validation(self) -> bool:
         return True
@@ -269,6 +281,7 @@ class SourceOnly(AdaptationMethod):
 class AdaBN(AdaptationMethod):
     summary = "adaptation: batch-norm statistics recomputed on target data (Li et al., 2017)"
     uses_target_batches = False
+    changes_frozen_backbone = True
 
     def check(self, backbone: Backbone, splits: Splits) -> None:
         if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in backbone.modules()):

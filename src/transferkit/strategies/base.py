@@ -110,8 +110,9 @@ class Strategy(ABC):
     summary: ClassVar[str]
     Config: ClassVar[type[StrategyConfig]]
     #: True when the backbone's weights stay exactly pretrained, so features of the
-    #: pretrained backbone (and the feature cache) serve for prediction too.
-    keeps_backbone: ClassVar[bool] = False
+    #: pretrained backbone (and the feature cache) serve for prediction too. A strategy
+    #: whose config decides it sets it per instance.
+    keeps_backbone: bool = False
     #: True for domain-adaptation methods, which need unlabelled target data.
     needs_target: ClassVar[bool] = False
     #: False for the from-scratch baseline: the backbone starts from random weights.
