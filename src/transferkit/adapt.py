@@ -129,13 +129,13 @@ def _domain_gaps(
     """Proxy A-distance between the domains before (pretrained features) and after
     adaptation (the features the adapted classifier uses), on samples of each."""
     s_idx, t_idx = _sample(len(source), MAP_POINTS, seed), _sample(len(target), MAP_POINTS, seed)
-    s_inputs = [source.inputs[i] for i in s_idx]
-    t_inputs = [target.inputs[i] for i in t_idx]
+    # Datasets, not raw inputs: images held in memory (digits) are not paths to read.
+    s_inputs, t_inputs = source.subset(s_idx), target.subset(t_idx)
     original = create_backbone(model.record["backbone"]["source"])
     profile = device_profile()
     original.to(profile.device).use_channels_last(profile.channels_last)
-    before_s, _ = embed(original, s_inputs, cache=cache)
-    before_t, _ = embed(original, t_inputs, cache=cache)
+    before_s, _ = embed(original, s_inputs.inputs, cache=cache)
+    before_t, _ = embed(original, t_inputs.inputs, cache=cache)
     after_s = adapted_representation(model, model.embed(s_inputs))
     after_t = adapted_representation(model, model.embed(t_inputs))
     gap_before = proxy_a_distance(before_s, before_t, seed=seed)

@@ -105,6 +105,22 @@ def test_a_model_trains_and_ranks_on_in_memory_digits(tmp_path):
     assert ranked.num_examples == 36 and ranked.candidates[0].value("knn") > 0.9
 
 
+def test_digits_adapt_from_idx_to_usps(tmp_path):
+    """Domain adaptation between two in-memory digit sets, as benchmarks/ runs MNIST ->
+    USPS: training, the domain-gap measure and the saved model all take images that are
+    not files."""
+    source = write_idx(tmp_path / "mnist", "t10k", 60)
+    target = write_usps(tmp_path / "usps", n_train=30, n_test=12)
+    result = transferkit.adapt(
+        source, target, "tiny-cnn", "coral", target_labels=True, epochs=2, out=tmp_path / "m"
+    )
+    assert result.target_metrics["n"] == 12 and 0 <= result.gap_after <= 2  # its test split
+    loaded = transferkit.load(result.out)
+    assert len(loaded.predict(target)) == 42  # every image of both splits
+    images = load_splits(target, carve_val=False).test.inputs
+    assert loaded.predict(images) == loaded.predict(target / "test")  # PIL images directly
+
+
 @pytest.mark.integration
 def test_the_real_mnist_test_set_and_usps(shared_data):
     mnist = load_splits(shared_data / "digits" / "mnist-test", carve_val=False)

@@ -275,6 +275,18 @@ def read_inputs(path: str | Path, modality: str, text_column: str | None = None)
     """Unlabelled inputs for prediction: image files or a folder of them, or a table or
     plain-text file of texts (one per line)."""
     p = Path(path).expanduser()
+    if modality == "image" and (is_digits_part(p) or (p.is_dir() and looks_like_digits_folder(p))):
+        # images held in array files: every split of the folder, or the one named
+        parts = [
+            read_digits_part(x) for x in ([p] if is_digits_part(p) else digits_parts(p).values())
+        ]
+        return Dataset(
+            [x for ds in parts for x in ds.inputs],
+            None,
+            "image",
+            [o for ds in parts for o in ds.origins],
+            name=p.name,
+        )
     if not p.exists():
         raise DataError(f"{p} does not exist; check the path.")
     if modality == "image":

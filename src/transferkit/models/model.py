@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from transferkit.data.dataset import Dataset
 from transferkit.data.load import read_dataset, read_inputs
@@ -53,12 +54,13 @@ class TransferModel:
                 )
             return inputs
         if isinstance(inputs, str | Path):
-            if Path(inputs).expanduser().exists():
-                return read_inputs(inputs, self.modality, text_column)
-            if self.modality == "text" and isinstance(inputs, str):
+            is_path = Path(inputs).expanduser().exists()
+            if self.modality == "text" and isinstance(inputs, str) and not is_path:
                 return Dataset([inputs], None, "text", ["input 1"])
-            raise DataError(f"{inputs} does not exist; check the path.")
+            return read_inputs(inputs, self.modality, text_column)  # says if it is missing
         items = list(inputs)
+        if self.modality == "image" and items and all(isinstance(x, Image.Image) for x in items):
+            return Dataset(items, None, "image", [f"image {i + 1}" for i in range(len(items))])
         if self.modality == "image":
             paths = [Path(p).expanduser() for p in items]
             missing = [p for p in paths if not p.is_file()]
