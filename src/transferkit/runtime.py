@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,39 @@ def device_profile(device: str | torch.device | None = None) -> DeviceProfile:
     if dev.type == "cpu":
         return DeviceProfile(dev, image_infer_batch=4, text_infer_batch=32, channels_last=True)
     return DeviceProfile(dev, image_infer_batch=64, text_infer_batch=128, channels_last=False)
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024  # glibc's ceiling on 64-bit systems
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse instead of returning it to the system.
+
+    Training on a CPU frees and reallocates the same activation buffers every step; by
+    default glibc hands blocks over a few MB back to the kernel each time, and the page
+    faults of getting them back cost time. Measured on a 2-core machine, two epochs of
+    fine-tuning MobileNetV2 on the ants/bees photos (two A/B pairs, another job running):
+    page faults 2.8-3.1 M down to 1.2 M, system time 9.3-9.8 s to 4.4-4.5 s, training
+    time 6-18% shorter; the price is a higher resident peak (+200-250 MB). Process-wide, so
+    the CLI calls it and library users opt in; ``TRANSFERKIT_KEEP_FREED_MEMORY=0`` turns
+    it off. Returns whether the setting took effect (not on non-glibc systems)."""
+    if os.environ.get("TRANSFERKIT_KEEP_FREED_MEMORY", "1") == "0":
+        return False
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    ok = mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX)
+    return bool(ok and mallopt(_M_TRIM_THRESHOLD, 1 << 30))
 
 
 def default_device() -> torch.device:

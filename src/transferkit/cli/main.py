@@ -19,6 +19,7 @@ from transferkit.cli.options import config_options
 from transferkit.cli.rank import rank_command
 from transferkit.data.config import DataConfig
 from transferkit.errors import ConfigError, TransferkitError
+from transferkit.runtime import keep_freed_memory
 from transferkit.strategies import STRATEGIES
 
 out = Console()
@@ -265,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     if not debug:
         warnings.filterwarnings("ignore")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    keep_freed_memory()
     try:
         cli.main(args=args, prog_name="transferkit", standalone_mode=False)
     except click.exceptions.Abort:
