@@ -27,6 +27,21 @@ def isolated_cache(
     return root
 
 
+@pytest.fixture
+def backbone_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Batch sizes of every forward pass of the tiny image backbones (copies included)."""
+    from transferkit.backbones import SequentialImageBackbone
+
+    calls: list[int] = []
+    original = SequentialImageBackbone.forward_features
+    monkeypatch.setattr(
+        SequentialImageBackbone,
+        "forward_features",
+        lambda self, batch: calls.append(len(batch)) or original(self, batch),
+    )
+    return calls
+
+
 def make_image(kind: int, rng: random.Random, size: int = 40) -> Image.Image:
     """Class 0: reddish with horizontal stripes; 1: bluish, vertical; 2: greenish, checks."""
     arr = np.zeros((size, size, 3), dtype=np.uint8)

@@ -11,7 +11,6 @@ import torch
 from tests.conftest import write_image_folder, write_text_table
 from transferkit.adapt import adapt
 from transferkit.api import fit, load
-from transferkit.backbones import SequentialImageBackbone
 from transferkit.errors import ConfigError, DataError, IncompatibleError
 
 
@@ -34,16 +33,10 @@ def test_adapt_reports_target_accuracy_and_domain_gap(domains, tmp_path):
     assert (result.out / "model.safetensors").exists()
 
 
-def test_frozen_mode_runs_the_backbone_once_per_image(domains, tmp_path, monkeypatch):
+def test_frozen_mode_runs_the_backbone_once_per_image(domains, tmp_path, backbone_passes):
     """Training, evaluation on target labels, the domain-gap measure and a reloaded
     model's predictions all read the cache: nothing frozen is computed twice."""
-    calls = []
-    original = SequentialImageBackbone.forward_features  # counts passes of copies too
-    monkeypatch.setattr(
-        SequentialImageBackbone,
-        "forward_features",
-        lambda self, batch: calls.append(len(batch)) or original(self, batch),
-    )
+    calls = backbone_passes
     source, target = domains
     result = adapt(  # the default cache, as load() uses it (isolated per test)
         source, target, "tiny-cnn", "coral", target_labels=True, epochs=2, out=tmp_path / "m"

@@ -6,19 +6,13 @@ import shutil
 
 import numpy as np
 
-from transferkit.backbones import SequentialImageBackbone, create_backbone
+from transferkit.backbones import create_backbone
 from transferkit.data import read_inputs
 from transferkit.features import FeatureCache, embed
 
 
-def test_second_embedding_is_served_from_the_cache(image_folder, tmp_path, monkeypatch):
-    calls = []
-    original = SequentialImageBackbone.forward_features  # counts passes of copies too
-    monkeypatch.setattr(
-        SequentialImageBackbone,
-        "forward_features",
-        lambda self, batch: calls.append(len(batch)) or original(self, batch),
-    )
+def test_second_embedding_is_served_from_the_cache(image_folder, tmp_path, backbone_passes):
+    calls = backbone_passes
     backbone = create_backbone("tiny-cnn")
     cache = FeatureCache(tmp_path / "features")
     inputs = read_inputs(image_folder, "image").inputs

@@ -166,6 +166,14 @@ class AdaptationMethod(Strategy):
             {"mode": cfg.mode, "bottleneck": cfg.bottleneck, "target_examples": len(ctx.target)},
         )
 
+    def prepare_source_features(
+        self, model: Classifier, ctx: FitContext
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Features of the source training and validation splits (frozen mode)."""
+        x_train = ctx.features(model.backbone, ctx.splits.train, "source train")
+        x_val = ctx.features(model.backbone, ctx.splits.val, "source validation")  # type: ignore[arg-type]
+        return x_train, x_val
+
     def prepare_target_features(self, model: Classifier, ctx: FitContext) -> np.ndarray:
         return ctx.features(model.backbone, ctx.target, "target")  # type: ignore[arg-type]
 
@@ -173,8 +181,7 @@ class AdaptationMethod(Strategy):
         self, model: Classifier, ctx: FitContext, cfg: AdaptConfig
     ) -> tuple[Any, float]:
         model.freeze_backbone()
-        x_train = ctx.features(model.backbone, ctx.splits.train, "source train")
-        x_val = ctx.features(model.backbone, ctx.splits.val, "source validation")  # type: ignore[arg-type]
+        x_train, x_val = self.prepare_source_features(model, ctx)
         x_target = self.prepare_target_features(model, ctx)
         model.head = bottleneck_head(model.backbone.num_features, cfg.bottleneck, model.num_classes)
         net = FeatureClassifier(model.head)
@@ -290,18 +297,21 @@ class AdaBN(AdaptationMethod):
                 "method such as coral or dann."
             )
 
+    def prepare_source_features(
+        self, model: Classifier, ctx: FitContext
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The head learns from source features normalised with the source's own
+        statistics, as the target's will be with the target's (Li et al.): with the
+        pretrained (ImageNet) statistics on the source side instead, the two sides were
+        normalised differently and the head met features it had never seen (MNIST ->
+        USPS: 0.174 target accuracy against 0.764 without adaptation)."""
+        _use_statistics_of(model, ctx.splits.train.inputs)
+        return super().prepare_source_features(model, ctx)
+
     def prepare_target_features(self, model: Classifier, ctx: FitContext) -> np.ndarray:
         """The backbone takes the target's normalisation statistics from here on: the saved
         model is meant for the target domain."""
-        loader = make_loader(
-            model.backbone,
-            ctx.target.inputs,
-            None,  # type: ignore[union-attr]
-            batch_size=max(16, infer_batch_size(model.backbone)),
-        )
-        recompute_batchnorm_statistics(
-            model.backbone, loader, forward=lambda b: model.backbone.forward_features(b[0])
-        )
+        _use_statistics_of(model, ctx.target.inputs)  # type: ignore[union-attr]
         return ctx.features(model.backbone, ctx.target, "target")  # type: ignore[arg-type]
 
     def _fit_finetune(
@@ -310,6 +320,16 @@ class AdaBN(AdaptationMethod):
         result = super()._fit_finetune(model, ctx, cfg)
         self.prepare_target_features(model, ctx)
         return result
+
+
+def _use_statistics_of(model: Classifier, inputs: list[Any]) -> None:
+    """Recompute the backbone's batch-norm statistics on ``inputs``."""
+    loader = make_loader(
+        model.backbone, inputs, None, batch_size=max(16, infer_batch_size(model.backbone))
+    )
+    recompute_batchnorm_statistics(
+        model.backbone, loader, forward=lambda b: model.backbone.forward_features(b[0])
+    )
 
 
 @register_strategy("coral")
