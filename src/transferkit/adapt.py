@@ -131,9 +131,12 @@ def _domain_gaps(
     s_idx, t_idx = _sample(len(source), MAP_POINTS, seed), _sample(len(target), MAP_POINTS, seed)
     # Datasets, not raw inputs: images held in memory (digits) are not paths to read.
     s_inputs, t_inputs = source.subset(s_idx), target.subset(t_idx)
-    original = create_backbone(model.record["backbone"]["source"])
-    profile = device_profile()
-    original.to(profile.device).use_channels_last(profile.channels_last)
+    if model.record.get("backbone_frozen"):  # the pretrained backbone, as it was
+        original = model.backbone
+    else:
+        original = create_backbone(model.record["backbone"]["source"])
+        profile = device_profile()
+        original.to(profile.device).use_channels_last(profile.channels_last)
     before_s, _ = embed(original, s_inputs.inputs, cache=cache)
     before_t, _ = embed(original, t_inputs.inputs, cache=cache)
     after_s = adapted_representation(model, model.embed(s_inputs))
