@@ -57,3 +57,19 @@ def test_disabled_cache_writes_nothing(tmp_path):
     cache = FeatureCache(tmp_path / "features", enabled=False)
     embed(backbone, ["x y"], cache=cache)
     assert not (tmp_path / "features").exists()
+
+
+def test_processes_opening_a_new_cache_at_once_all_succeed(tmp_path):
+    """accelerate launch starts several processes that open the same new cache file."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        pool.map(_put_one, [(str(tmp_path / "features"), i) for i in range(8)])
+    found = FeatureCache(tmp_path / "features").get("space", [f"k{i}" for i in range(8)])
+    assert sorted(found) == [f"k{i}" for i in range(8)]
+
+
+def _put_one(args):
+    root, i = args
+    FeatureCache(root).put("space", [(f"k{i}", np.full(3, i, dtype=np.float32))])

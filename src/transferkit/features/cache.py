@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,19 @@ class FeatureCache:
     def _connect(self, space: str) -> sqlite3.Connection:
         self.root.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.root / f"{space}.sqlite", timeout=60)
-        con.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL takes a lock that SQLite does not wait for: when
+        # several processes (accelerate launch) open the cache at once, one of them gets
+        # "database is locked" at once, whatever the timeout. The mode persists in the
+        # file, so retrying until one process has switched it is enough.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         con.execute("CREATE TABLE IF NOT EXISTS features (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
         return con
 
