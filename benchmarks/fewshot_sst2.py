@@ -61,7 +61,7 @@ def main() -> None:
                     f"in {secs[-1]:.1f} s",
                     flush=True,
                 )
-            mean, low, high = mean_ci(accs)
+            mean, low, high = mean_ci(accs, bounds=(0.0, 1.0))
             rows.append(
                 {
                     "shots": shots,

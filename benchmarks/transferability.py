@@ -5,8 +5,10 @@ For the four ImageNet backbones (MobileNetV2, EfficientNet-Lite0/1/2) on four im
 (ants/bees, PACS-mini photo with 7 classes, MNIST and USPS digits), one process:
 
 * ranks them with ``transferkit.rank`` (every score, bootstrap, a cold feature cache);
-* trains each with ``linear-probe`` and with ``finetune`` (``--epochs``, 3 by default;
-  a cold cache each), and measures held-out test accuracy;
+* trains each with ``linear-probe`` and with ``finetune`` (the library's default schedule,
+  up to 10 epochs with early stopping on a validation split carved from the training
+  images, or ``--epochs N`` without early stopping; a cold cache each), and measures
+  held-out test accuracy;
 * prints every score beside the actual accuracies, Kendall's tau between each score and
   each strategy's accuracy over the four backbones, and the time of ranking against the
   time of training all candidates (target: ranking <= 10% of fine-tuning them all).
@@ -20,7 +22,7 @@ sampled from their train and test splits (written losslessly as PNG files). The 
 images are never seen by ranking or training. Results go to
 ``benchmarks/results/transferability.json``.
 
-    nice -n 19 .venv/bin/python -m benchmarks.transferability [--epochs 3]
+    nice -n 19 .venv/bin/python -m benchmarks.transferability [--epochs 3] [--tasks mnist usps]
 """
 
 from __future__ import annotations
@@ -324,18 +326,22 @@ SIZES = {  # (train, test) examples per class
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=data_root())
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="fine-tuning epochs (default: the library's)"
+    )
+    parser.add_argument("--tasks", nargs="+", choices=list(SIZES), default=list(SIZES))
     args = parser.parse_args(argv)
-    print(f"finetune: {args.epochs} epochs (few, to fit the machine); linear-probe: defaults")
+    finetune = {} if args.epochs is None else {"epochs": args.epochs, "patience": None}
+    print(f"finetune: {finetune or 'library defaults'}; linear-probe: library defaults")
     print(f"(train, test) examples per class: {SIZES}")
     with tempfile.TemporaryDirectory() as tmp:
-        tasks = vision_tasks(args.data, Path(tmp), SIZES)
+        tasks = [t for t in vision_tasks(args.data, Path(tmp), SIZES) if t.name in args.tasks]
         run(
             tasks,
             {name: Model(name) for name in VISION},
-            {"linear-probe": {}, "finetune": {"epochs": args.epochs}},
+            {"linear-probe": {}, "finetune": finetune},
             "transferability",
-            {"epochs": args.epochs, "per_class_train_test": SIZES},
+            {"finetune_options": finetune, "per_class_train_test": SIZES},
         )
 
 

@@ -27,6 +27,13 @@ def test_mean_ci_of_one_value_has_no_interval() -> None:
     assert mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
 
 
+def test_mean_ci_of_accuracies_stays_within_what_accuracy_can_be() -> None:
+    accs = [0.99, 0.95, 1.0]  # the t-interval over 3 seeds reaches past 1
+    unbounded, bounded = mean_ci(accs), mean_ci(accs, bounds=(0.0, 1.0))
+    assert unbounded[2] > 1.0 and bounded[2] == 1.0
+    assert bounded[:2] == unbounded[:2]
+
+
 def test_mean_ci_covers_the_true_mean_about_95_percent_of_the_time() -> None:
     rng = np.random.default_rng(42)
     hits = 0

@@ -101,6 +101,16 @@ def test_data_efficiency_with_and_without_bands() -> None:
     h.assert_png(plots.data_efficiency({}), min_height=80)
 
 
+def test_data_efficiency_labels_the_all_data_point(monkeypatch) -> None:
+    ticks = {}
+    monkeypatch.setattr(
+        plots.Axes, "set_xticks", lambda ax, t, labels: ticks.update(zip(t, labels, strict=True))
+    )
+    curve = {"sizes": [4, 122.5, 16], "mean": [0.6, 0.9, 0.7], "labels": ["4", "all (~122)", "16"]}
+    h.assert_png(plots.data_efficiency({"probe": curve}))
+    assert ticks == {4.0: "4", 16.0: "16", 122.5: "all (~122)"}
+
+
 def test_embedding_map_with_groups_and_many_points() -> None:
     points, labels, groups = h.embedding(5000, classes=12)
     figure = plots.embedding_map(points, labels, "Domains", groups)

@@ -57,7 +57,9 @@ def _t_interval(v: np.ndarray, confidence: float) -> tuple[float, float, float]:
 
 
 def mean_ci(
-    values: Sequence[float] | npt.ArrayLike, confidence: float = 0.95
+    values: Sequence[float] | npt.ArrayLike,
+    confidence: float = 0.95,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval (Student, "The probable error of a mean",
     Biometrika 1908).
@@ -73,6 +75,9 @@ def mean_ci(
     Args:
         values: ``[n]`` one number per seed.
         confidence: coverage of the interval, in ``(0, 1)``.
+        bounds: ``(lowest, highest)`` the quantity can take (``(0, 1)`` for accuracy);
+            the interval is clipped to them, since a t-interval over few seeds can reach
+            past them (e.g. an upper end of 1.02 for accuracies near 1).
 
     Returns:
         ``(mean, low, high)``; with a single value ``(value, nan, nan)`` (no spread is known).
@@ -83,7 +88,10 @@ def mean_ci(
         raise ConfigError("mean_ci needs at least one value.")
     if v.shape[0] == 1:
         return float(v[0]), float("nan"), float("nan")
-    return _t_interval(v, confidence)
+    mean, low, high = _t_interval(v, confidence)
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return mean, low, high
 
 
 def paired_difference(

@@ -11,14 +11,17 @@ from transferkit.reporting.sections import Section, Table
 
 
 def _curves(result: Any) -> dict[str, dict[str, list[float]]]:
-    """Accuracy against examples per class; "all" sits at the data's mean class size."""
+    """Accuracy against examples per class; "all" sits at the data's mean class size and
+    is labelled as such."""
     sizes = list(result.sizes)
     x = [result.all_per_class if s == "all" else float(s) for s in sizes]
+    labels = [f"all (~{result.all_per_class:.0f})" if s == "all" else str(s) for s in sizes]
     out: dict[str, dict[str, list[float]]] = {}
     for strategy in dict.fromkeys(c.strategy for c in result.cells):
         cells = [result.cell(strategy, s) for s in sizes]
         out[strategy] = {
             "sizes": x,
+            "labels": labels,
             "mean": [c.mean for c in cells],
             "low": [c.low for c in cells],
             "high": [c.high for c in cells],

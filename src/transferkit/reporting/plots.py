@@ -322,8 +322,12 @@ def reliability_diagram(
 # -- data efficiency and comparisons -----------------------------------------------------
 
 
-def _efficiency_line(ax: Axes, curve: Mapping[str, Any], name: str, color: Any) -> list[float]:
+def _efficiency_line(
+    ax: Axes, curve: Mapping[str, Any], name: str, color: Any
+) -> dict[float, str]:
+    """Draw one curve; return its positive sizes with their tick labels."""
     sizes = _floats(curve["sizes"])
+    labels = list(curve.get("labels") or [f"{s:g}" for s in sizes])
     order = np.argsort(sizes)
     keep = order[sizes[order] > 0]  # a log axis shows positive sizes only
     mean = _floats(curve["mean"])[keep]
@@ -331,7 +335,7 @@ def _efficiency_line(ax: Axes, curve: Mapping[str, Any], name: str, color: Any) 
     if curve.get("low") is not None and curve.get("high") is not None:
         low, high = _floats(curve["low"])[keep], _floats(curve["high"])[keep]
         ax.fill_between(sizes[keep], low, high, color=color, alpha=0.16, linewidth=0)
-    return [float(s) for s in sizes[keep]]
+    return {float(sizes[i]): str(labels[i]) for i in keep}
 
 
 @styled
@@ -343,19 +347,19 @@ def data_efficiency(
     """Score against training examples per class (log scale), one line per strategy.
 
     ``curves``: ``{"strategy": {"sizes": [...], "mean": [...], "low": [...], "high": [...]}}``;
-    ``low``/``high`` (a confidence interval, drawn as a band) are optional.
+    ``low``/``high`` (a confidence interval, drawn as a band) and ``labels`` (tick labels
+    for the sizes, e.g. "all (~122)") are optional.
     """
     if not curves:
         return finish(placeholder("No curves to show."), f"{title}: empty.", title)
     fig = new_figure(7.4, 4.0)
     ax = fig.add_subplot()
     colors = _colors(len(curves))
-    sizes: set[float] = set()
+    ticks: dict[float, str] = {}
     for k, (name, curve) in enumerate(curves.items()):
-        sizes.update(_efficiency_line(ax, curve, name, colors[k]))
+        ticks.update(_efficiency_line(ax, curve, name, colors[k]))
     ax.set_xscale("log")
-    ticks = sorted(sizes)
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_xticks(sorted(ticks), [ticks[t] for t in sorted(ticks)])
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("Training examples per class (log scale)")
     ax.set_ylabel(ylabel)
