@@ -155,9 +155,7 @@ def compare(
                     f"{strategy} at {size} per class, seed {seed}: "
                     f"test accuracy {accs[-1]:.3f} ({secs[-1]:.0f} s)"
                 )
-            mean, low, high = (
-                mean_ci(accs, bounds=(0.0, 1.0)) if len(accs) > 1 else (accs[0], float("nan"), float("nan"))
-            )
+            mean, low, high = mean_ci(accs, bounds=(0.0, 1.0))  # one seed: no interval
             cells.append(Cell(strategy, size, accs, secs, mean, low, high))
     judged = verdicts(cells, size_names) if seeds >= 2 else []
     result = CompareResult(

@@ -322,9 +322,7 @@ def reliability_diagram(
 # -- data efficiency and comparisons -----------------------------------------------------
 
 
-def _efficiency_line(
-    ax: Axes, curve: Mapping[str, Any], name: str, color: Any
-) -> dict[float, str]:
+def _efficiency_line(ax: Axes, curve: Mapping[str, Any], name: str, color: Any) -> dict[float, str]:
     """Draw one curve; return its positive sizes with their tick labels."""
     sizes = _floats(curve["sizes"])
     labels = list(curve.get("labels") or [f"{s:g}" for s in sizes])
