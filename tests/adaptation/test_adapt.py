@@ -54,6 +54,38 @@ def test_adabn_is_not_recorded_as_a_frozen_backbone(domains):
     assert not result.model.record["backbone_frozen"]
 
 
+def test_adabn_head_learns_from_source_features_under_source_statistics(domains, monkeypatch):
+    """Li et al.: each domain is normalised with its own batch-norm statistics. While the
+    source features the head learns from are computed, every batch-norm layer's running
+    statistics must be those of the source inputs it sees, not the pretrained ones."""
+    from transferkit.adaptation.methods import AdaBN
+
+    seen: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+    original = AdaBN.prepare_source_features
+
+    def spy(self, model, ctx):
+        def record(module, inputs, _output):
+            if not module.training:  # the feature pass, not the statistics pass
+                x = inputs[0].detach().transpose(0, 1).flatten(1)  # [channels, values]
+                seen.append((x, module.running_mean.clone(), module.running_var.clone()))
+
+        bn = next(m for m in model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        handle = bn.register_forward_hook(record)
+        try:
+            return original(self, model, ctx)
+        finally:
+            handle.remove()
+
+    monkeypatch.setattr(AdaBN, "prepare_source_features", spy)
+    source, target = domains
+    fit(source, "tiny-cnn", "adabn", target=target, epochs=1, batch_size=4)
+    assert seen
+    x = torch.cat([s[0] for s in seen], dim=1)
+    mean, var = seen[-1][1], seen[-1][2]
+    assert torch.allclose(x.mean(dim=1), mean, atol=0.05 * float(var.sqrt().mean()))
+    assert torch.allclose(x.var(dim=1), var, rtol=0.15)
+
+
 def test_target_labels_never_reach_training(domains, tmp_path):
     source, target = domains
     shuffled = tmp_path / "shuffled"
