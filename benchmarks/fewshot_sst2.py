@@ -38,6 +38,14 @@ def main() -> None:
     parser.add_argument("--shots", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--strategies", nargs="+", default=["auto", "linear-probe", "contrastive"])
+    parser.add_argument(
+        "--on",
+        choices=["test", "val"],
+        default="test",
+        help="report accuracy on test.tsv, or on the validation sample of dev.tsv (where "
+        "choices such as auto's rule are to be made)",
+    )
+    parser.add_argument("--max-val", type=int, default=500)
     args = parser.parse_args()
     rows = []
     for shots in args.shots:
@@ -50,14 +58,14 @@ def main() -> None:
                     strategy,
                     shots=shots,
                     seed=seed,
-                    max_val=500,
+                    max_val=args.max_val,
                     cache=False,
                 )
-                accs.append(r.metrics["test"]["accuracy"])
+                accs.append(r.metrics[args.on]["accuracy"])
                 secs.append(r.metrics["train_seconds"])
                 picked.add(r.metrics["strategy"].get("picked", strategy))
                 print(
-                    f"{shots:3d} shots {strategy:14s} seed {seed}: test {accs[-1]:.3f} "
+                    f"{shots:3d} shots {strategy:14s} seed {seed}: {args.on} {accs[-1]:.3f} "
                     f"in {secs[-1]:.1f} s",
                     flush=True,
                 )
@@ -76,14 +84,15 @@ def main() -> None:
                 }
             )
     write_result(
-        "fewshot_sst2",
+        "fewshot_sst2" if args.on == "test" else "fewshot_sst2_val",
         {
             "rows": rows,
             "reference": {str(k): v for k, v in REFERENCE.items()},
             "machine": machine_info(),
+            "accuracy_on": args.on,
         },
     )
-    print("\nshots  strategy         test accuracy (mean ± sd, 95% CI)        median train time")
+    print(f"\nshots  strategy         {args.on} accuracy (mean ± sd, 95% CI)        median train time")
     for r in rows:
         print(
             f"{r['shots']:5d}  {r['strategy']:15s}  {r['mean']:.3f} ± {r['std']:.3f} "
