@@ -92,7 +92,7 @@ def main() -> None:
             "accuracy_on": args.on,
         },
     )
-    print(f"\nshots  strategy         {args.on} accuracy (mean ± sd, 95% CI)        median train time")
+    print(f"\nshots  strategy         {args.on} accuracy (mean ± sd, 95% CI)    median train time")
     for r in rows:
         print(
             f"{r['shots']:5d}  {r['strategy']:15s}  {r['mean']:.3f} ± {r['std']:.3f} "
