@@ -36,9 +36,9 @@ def test_features_that_carry_the_labels_rank_above_noise_by_every_score(three_cl
     for score in FEATURE_SCORES:
         assert result.ranking(score) == ["tiny-cnn", "noise"], score
     assert result.recommended == "tiny-cnn"
-    # unanimous resamples settle the bootstrap early
+    # unanimous resamples settle the resampling early
     rec = result.recommendation
-    assert rec.wins == rec.resamples == 20 and "20 of 20 bootstrap resamples" in rec.text
+    assert rec.wins == rec.resamples == 20 and "20 of 20 random subsamples" in rec.text
     assert result.agreement.text.startswith("The scores agree on the best")
     assert result.candidates[0].name == "tiny-cnn"  # sorted best first
 
@@ -102,7 +102,7 @@ def test_only_the_asked_scores_are_computed_and_the_primary_decides(three_classe
     )
     assert result.scores == ["knn", "hscore"] and result.primary == "knn"
     assert set(result.candidates[0].scores) == {"knn", "hscore"}
-    assert "no bootstrap was run" in result.recommendation.text
+    assert "no resampling was run" in result.recommendation.text
 
 
 def test_a_second_ranking_takes_every_feature_from_the_cache(three_classes, tmp_path):

@@ -1,5 +1,5 @@
 """The parts of a ranking a user reads: ranks, the agreement sentence, the recommendation
-and its uncertainty, and the bootstrap it rests on."""
+and its uncertainty, and the resampling it rests on."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_the_recommendation_says_how_sure_it_is():
     cands = ranked(candidate("a", logme=0.9), candidate("b", logme=0.8))
     firm = recommend(cands, "logme", BootstrapWins(Counter(a=95, b=5), 100), 300)
     assert firm.name == "a" and firm.share == 0.95
-    assert firm.text.startswith("Recommended: a, best by LogME in 95 of 100 bootstrap")
+    assert firm.text.startswith("Recommended: a, best by LogME in 95 of 100 random subsamples")
     doubtful = recommend(cands, "logme", BootstrapWins(Counter(a=70, b=30), 100), 300)
     assert (
         doubtful.text.startswith("Recommended, with some doubt: a") and "(b in 30)" in doubtful.text
@@ -89,11 +89,31 @@ def test_no_recommendation_when_no_backbone_has_the_primary_score():
     assert rec.name is None and "no backbone has a LEEP score" in rec.text
 
 
-def test_stratified_resamples_keep_every_class_size_and_follow_the_seed():
-    codes = np.array([0] * 7 + [1] * 3 + [2] * 5)
+def test_stratified_resamples_keep_each_class_share_never_repeat_and_follow_the_seed():
+    codes = np.array([0] * 7 + [1] * 3 + [2] * 5 + [3] * 2)
     a = stratified_resample(codes, np.random.default_rng(1))
     b = stratified_resample(codes, np.random.default_rng(1))
     c = stratified_resample(codes, np.random.default_rng(2))
-    assert np.bincount(codes[a]).tolist() == [7, 3, 5]
+    # 80% of each class, but never fewer than 2 examples of it
+    assert np.bincount(codes[a]).tolist() == [6, 2, 4, 2]
+    assert len(set(a.tolist())) == len(a)  # without replacement: no example twice
     assert np.array_equal(a, b) and not np.array_equal(a, c)
-    assert len(set(a.tolist())) < len(a)  # drawn with replacement
+
+
+def test_resampling_does_not_bias_logme_between_backbones():
+    """With as many examples as feature dimensions, bootstrap resamples (with repeats)
+    moved LogME's difference between two real encoders 20x further than the difference
+    itself. Here: two random feature sets of n = d; the mean difference over resamples
+    stays close to the difference on all the examples."""
+    from transferkit.scores import logme
+
+    rng = np.random.default_rng(0)
+    codes = np.repeat([0, 1], 40)
+    a = rng.normal(size=(80, 80)) + codes[:, None] * 0.3
+    b = rng.normal(size=(80, 40)) + codes[:, None] * 0.3
+    full = logme(a, codes) - logme(b, codes)
+    diffs = []
+    for _ in range(20):
+        idx = stratified_resample(codes, rng)
+        diffs.append(logme(a[idx], codes[idx]) - logme(b[idx], codes[idx]))
+    assert abs(np.mean(diffs) - full) < 0.25 * abs(full) + 0.02

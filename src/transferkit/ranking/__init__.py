@@ -1,6 +1,6 @@
 """Choosing the pretrained model before training: ``rank`` scores every candidate
 backbone on the data with the transferability scores (``transferkit.scores``), from its
-frozen features alone, and recommends one with its bootstrap uncertainty."""
+frozen features alone, and recommends one with its uncertainty (from resampling the examples)."""
 
 from transferkit.ranking.config import RankConfig
 from transferkit.ranking.result import Agreement, RankResult, Recommendation

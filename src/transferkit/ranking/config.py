@@ -29,8 +29,9 @@ class RankConfig(Config):
     )
     bootstrap: int = option(
         100,
-        "Most bootstrap resamples of the examples used to judge how sure the recommendation "
-        "is; it stops after 20 when one backbone has won every one (0 skips it).",
+        "Most resamples of the examples (random 80% subsamples of each class, without "
+        "replacement) used to judge how sure the recommendation is; it stops after 20 when "
+        "one backbone has won every one (0 skips it).",
         min=0,
     )
 

@@ -54,7 +54,7 @@ def summary_lines(result: RankResult) -> list[str]:
         result.agreement.text,
         *result.notes,
         f"Time: {result.seconds:.1f} s ({embedded} examples embedded, {cached} from the "
-        f"cache; bootstrap {result.bootstrap_seconds:.1f} s).",
+        f"cache; resampling {result.bootstrap_seconds:.1f} s).",
     ]
 
 

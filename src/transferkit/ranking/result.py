@@ -1,5 +1,6 @@
 """What ``rank`` returns: every score and the rank it implies, the times, a recommendation
-with its bootstrap uncertainty, and a plain statement of whether the scores agree."""
+with its uncertainty (from resampling the examples), and a plain statement of whether the
+scores agree."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import kendalltau, rankdata
 
-from transferkit.ranking.bootstrap import BootstrapWins
+from transferkit.ranking.bootstrap import SUBSAMPLE, BootstrapWins
 from transferkit.ranking.scoring import CandidateScores
 from transferkit.scores import SCORES
 
-# Shares of bootstrap resamples at which a recommendation is called firm, or a toss-up.
+# Shares of resamples at which a recommendation is called firm, or a toss-up.
 FIRM = 0.9
 TOSS_UP = 0.6
 
@@ -76,7 +77,7 @@ def recommend(
         return rec
     if boot is None or boot.resamples == 0:
         rec.text = (
-            f"Recommended: {best}, best by {title(primary)} (no bootstrap was run, so how "
+            f"Recommended: {best}, best by {title(primary)} (no resampling was run, so how "
             "sure this is was not measured)."
         )
         return rec
@@ -89,7 +90,10 @@ def recommend(
 
 def _recommendation_text(rec: Recommendation, num_examples: int) -> str:
     primary, share = title(rec.primary), rec.share or 0.0
-    tally = f"{rec.wins} of {rec.resamples} bootstrap resamples of the {num_examples} examples"
+    tally = (
+        f"{rec.wins} of {rec.resamples} random subsamples ({SUBSAMPLE:.0%}, without "
+        f"replacement) of the {num_examples} examples"
+    )
     rival = f" ({rec.runner_up} in {rec.runner_up_wins})" if rec.runner_up else ""
     if share >= FIRM:
         return f"Recommended: {rec.name}, best by {primary} in {tally}{rival}."

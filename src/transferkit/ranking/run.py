@@ -2,7 +2,7 @@
 
 A thin composition of the layers below: data from ``load_splits``, backbones from the
 registry, features from the feature cache, values from the transferability scores, and
-a bootstrap over the examples for the recommendation's uncertainty.
+resampling the examples for the recommendation's uncertainty.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def rank(
 
     Every backbone embeds the training examples once (through the on-disk feature cache)
     and every score is computed; each score's ranks, the time each step took, a
-    recommendation by the primary score with its bootstrap uncertainty, and a sentence on
+    recommendation by the primary score with its uncertainty, and a sentence on
     whether the scores agree are returned. The test split, if any, is not touched.
 
     Args:
