@@ -11,9 +11,9 @@ evidence no real data set holds. It biased LogME by far more than the difference
 was meant to judge: on 400 Amazon book reviews with 384-d sentence embeddings,
 paraphrase-MiniLM-L3-v2 led all-MiniLM-L6-v2 by +0.0055 on all the examples, by -0.124
 on average over bootstrap resamples (it won 1 of 40), and by +0.0074 over 80% subsamples
-(it won 30 of 40). Duplicates also leak across the folds of the cross-validated scores
-(k-NN, linear probe). Subsampling keeps every resample a plausible data set (Politis,
-Romano & Wolf, "Subsampling", 1999).
+(it won 30 of 40; ``python -m benchmarks.rank_resampling``). Duplicates also leak
+across the folds of the cross-validated scores (k-NN, linear probe). Subsampling keeps
+every resample a plausible data set (Politis, Romano & Wolf, "Subsampling", 1999).
 
 Recomputing LogME on 1,000 examples of 1,280-d features takes most of a second on two
 cores, so resampling stops after ``SETTLED`` resamples when one backbone has won every
