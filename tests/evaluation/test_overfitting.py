@@ -1,3 +1,8 @@
+import pytest
+
+from tests.conftest import write_image_folder
+from transferkit.api import fit
+from transferkit.evaluation.judge import _batchnorm_trained
 from transferkit.evaluation.overfitting import overfitting_warning
 
 
@@ -40,3 +45,27 @@ def test_large_accuracy_gap_is_reported():
         val_acc=[0.7, 0.72, 0.7],
     )
     assert "training accuracy ends at 1.000 against 0.700" in overfitting_warning(h)
+
+
+def test_accuracy_gap_with_batchnorm_in_training_points_at_freeze_bn():
+    h = _history(
+        [0.5, 0.3, 0.2], [2.0, 2.1, 2.2], best=3, train_acc=[0.3, 0.6, 0.8], val_acc=[0.1] * 3
+    )
+    assert "--freeze-bn" in overfitting_warning(h, batchnorm_trained=True)
+    assert "--freeze-bn" not in overfitting_warning(h)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "options", "expected"),
+    [
+        ("finetune", {}, True),
+        ("finetune", {"freeze_bn": True}, False),
+        ("linear-probe", {}, False),
+    ],
+)
+def test_batchnorm_counts_as_trained_only_when_it_ran_in_training_mode(
+    tmp_path, strategy, options, expected
+):
+    data = write_image_folder(tmp_path / "images", 6, seed=1)
+    result = fit(data, "tiny-cnn", strategy, epochs=1, batch_size=4, **options)
+    assert _batchnorm_trained(result.model) is expected

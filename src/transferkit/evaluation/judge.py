@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from torch import nn
 
 from transferkit.data.dataset import Dataset, Splits
 from transferkit.evaluation.calibration import (
@@ -103,9 +104,19 @@ def judge(
         calibration,
         familiarity,
         rates,
-        overfitting_warning(history),
+        overfitting_warning(history, batchnorm_trained=_batchnorm_trained(model)),
         {name: analysed[name][0] for name, _ in held},
     )
+
+
+def _batchnorm_trained(model: Any) -> bool:
+    """Whether batch-norm layers of the backbone ran in training mode during the fit."""
+    record = getattr(model, "record", {}) or {}
+    config = record.get("strategy", {}).get("config", {})
+    if record.get("backbone_frozen") or config.get("freeze_bn"):
+        return False
+    backbone = model.classifier.backbone
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in backbone.modules())
 
 
 def _jsonable(table: dict[str, Any]) -> dict[str, Any]:
