@@ -61,11 +61,14 @@ def test_accuracy_gap_with_batchnorm_in_training_points_at_freeze_bn():
         ("finetune", {}, True),
         ("finetune", {"freeze_bn": True}, False),
         ("linear-probe", {}, False),
+        ("adabn", {"mode": "frozen"}, False),  # statistics recomputed, never trained
     ],
 )
 def test_batchnorm_counts_as_trained_only_when_it_ran_in_training_mode(
     tmp_path, strategy, options, expected
 ):
     data = write_image_folder(tmp_path / "images", 6, seed=1)
+    if strategy == "adabn":
+        options = {**options, "target": write_image_folder(tmp_path / "target", 4, seed=2)}
     result = fit(data, "tiny-cnn", strategy, epochs=1, batch_size=4, **options)
     assert _batchnorm_trained(result.model) is expected

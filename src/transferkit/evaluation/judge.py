@@ -110,10 +110,11 @@ def judge(
 
 
 def _batchnorm_trained(model: Any) -> bool:
-    """Whether batch-norm layers of the backbone ran in training mode during the fit."""
+    """Whether batch-norm layers of the backbone ran in training mode during the fit
+    (not when the backbone was frozen: a probe, or domain adaptation in frozen mode)."""
     record = getattr(model, "record", {}) or {}
     config = record.get("strategy", {}).get("config", {})
-    if record.get("backbone_frozen") or config.get("freeze_bn"):
+    if record.get("backbone_frozen") or config.get("freeze_bn") or config.get("mode") == "frozen":
         return False
     backbone = model.classifier.backbone
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in backbone.modules())
