@@ -53,6 +53,21 @@ def test_partial_trains_only_the_unfrozen_blocks_and_caches_views(image_splits):
     assert "cached (3 view(s) per training example)" in " ".join(result.notes)
 
 
+def test_contrastive_tunes_only_the_blocks_above_a_frozen_prefix(text_splits):
+    result = transferkit.fit(
+        text_splits, "tiny-bert", "contrastive", freeze=2, epochs=2, batch_size=8
+    )
+    trained, original = result.model.classifier.backbone, create_backbone("tiny-bert")
+    for t, o in zip(trained.blocks(), original.blocks(), strict=True):
+        same = all(torch.equal(a, b) for a, b in zip(t.parameters(), o.parameters(), strict=True))
+        assert same == (t in trained.blocks()[:2])
+    assert "blocks 3-3 of the encoder tuned 2 epochs" in " ".join(result.notes)
+    with pytest.raises(ConfigError, match="cannot augment them; set augment=false or freeze=0"):
+        transferkit.fit(text_splits, "tiny-bert", "contrastive", freeze=2, augment=True)
+    with pytest.raises(IncompatibleError, match="freeze between 1 and 2"):
+        transferkit.fit(text_splits, "tiny-bert", "contrastive", freeze=3)
+
+
 def test_gradual_schedule_unfreezes_top_down():
     schedule = unfreeze_schedule(19, GradualConfig(head_epochs=1, stages=4, epochs_per_stage=2))
     assert list(schedule) == [1, 3, 5, 7]

@@ -16,11 +16,16 @@ examples there are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
+from transferkit.backbones.base import Backbone
 from transferkit.config import option
+from transferkit.data.dataset import Splits
+from transferkit.errors import ConfigError
+from transferkit.features.prefix import prefix_states, state_loader
 from transferkit.models.classifier import Classifier
 from transferkit.strategies.base import (
     FitContext,
@@ -30,6 +35,7 @@ from transferkit.strategies.base import (
     register_strategy,
 )
 from transferkit.strategies.linear_probe import LinearProbeConfig, fit_linear_probe
+from transferkit.strategies.partial import frozen_blocks
 from transferkit.training.loop import Trainer, TrainSettings
 from transferkit.training.optim import param_group
 
@@ -51,14 +57,19 @@ def pairwise_cosine_loss(embeddings: torch.Tensor, labels: torch.Tensor) -> torc
 
 
 class Embedder(nn.Module):
-    """The backbone alone, so the trainer optimises embeddings rather than logits."""
+    """The backbone alone, so the trainer optimises embeddings rather than logits; from
+    block ``start`` on when it is fed cached states of a frozen prefix."""
 
-    def __init__(self, classifier: Classifier) -> None:
+    def __init__(self, classifier: Classifier, start: int = 0) -> None:
         super().__init__()
         self.classifier = classifier
+        self.start = start
 
-    def forward(self, batch: object) -> torch.Tensor:
-        return self.classifier.backbone.forward_features(batch)
+    def forward(self, batch: Any) -> torch.Tensor:
+        backbone = self.classifier.backbone
+        if self.start == 0:
+            return backbone.forward_features(batch)
+        return backbone.finish(backbone.run_blocks(batch, self.start, len(backbone.blocks())))
 
 
 @dataclass
@@ -71,11 +82,24 @@ class ContrastiveConfig(StrategyConfig):
     )
     weight_decay: float = option(0.01, "AdamW weight decay.", min=0)
     augment: bool = option(False, "Augment training inputs while tuning.")
+    freeze: float = option(
+        0,
+        "Blocks kept frozen from the input side, as in partial (a count or a fraction); "
+        "their outputs are computed once, so each step runs only the tuned blocks.",
+        min=0,
+    )
     C: float | None = option(
         None,
         "Inverse L2 strength of the logistic head; chosen by cross-validation if unset.",
         min=0,
     )
+
+    def validate(self) -> None:
+        if self.freeze and self.augment:
+            raise ConfigError(
+                "contrastive computes the frozen blocks once, so it cannot augment them; "
+                "set augment=false or freeze=0."
+            )
 
 
 @register_strategy("contrastive")
@@ -86,32 +110,50 @@ class Contrastive(Strategy):
     def needs_validation(self) -> bool:
         return False
 
+    def check(self, backbone: Backbone, splits: Splits) -> None:
+        if self.config.freeze:  # type: ignore[attr-defined]
+            frozen_blocks(self.config.freeze, backbone)  # type: ignore[attr-defined]
+
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
         cfg: ContrastiveConfig = self.config  # type: ignore[assignment]
         backbone = model.backbone
+        k = frozen_blocks(cfg.freeze, backbone) if cfg.freeze else 0
+        if k:
+            model.freeze(backbone.blocks()[:k])
+            states = prefix_states(backbone, ctx.splits.train.inputs, k, progress=ctx.progress)
+            train = state_loader(
+                backbone,
+                [states],
+                ctx.y_train,
+                batch_size=cfg.batch_size,
+                shuffle=True,
+                seed=ctx.seed,
+            )
+        else:
+            train = ctx.loader(
+                backbone,
+                ctx.splits.train,
+                ctx.y_train,
+                batch_size=cfg.batch_size,
+                train=True,
+                augment=cfg.augment,
+            )
         params = [
             p
             for n, p in backbone.named_parameters()
             if p.requires_grad and not n.startswith("source_head")
         ]
-        train = ctx.loader(
-            backbone,
-            ctx.splits.train,
-            ctx.y_train,
-            batch_size=cfg.batch_size,
-            train=True,
-            augment=cfg.augment,
-        )
         settings = TrainSettings(cfg.epochs, patience=None, warmup_fraction=cfg.warmup)
         trainer = Trainer(settings, ctx.accelerator, ctx.progress, objective=pairwise_cosine_loss)
         groups = param_group(params, cfg.lr, cfg.weight_decay, "encoder")
-        history = trainer.fit(Embedder(model), groups, train, None)
+        history = trainer.fit(Embedder(model, k), groups, train, None)
         # the head sees the tuned encoder through the (content- and weight-keyed) cache
         probe = fit_linear_probe(model, ctx, LinearProbeConfig(C=cfg.C))
-        model.unfreeze([model.backbone])  # it was trained: report it as trainable
+        model.unfreeze(backbone.blocks()[k:] if k else [backbone])  # report what trained
         pairs = len(ctx.splits.train) * (min(cfg.batch_size, len(ctx.splits.train)) - 1) // 2
+        tuned = f"blocks {k + 1}-{len(backbone.blocks())} of the encoder" if k else "encoder"
         notes = [
-            f"encoder tuned {cfg.epochs} epochs on about {pairs * cfg.epochs:,} in-batch pairs",
+            f"{tuned} tuned {cfg.epochs} epochs on about {pairs * cfg.epochs:,} in-batch pairs",
             *probe.notes,
         ]
         return StrategyResult(history, notes, probe.details, oof_proba=probe.oof_proba)
