@@ -11,7 +11,7 @@ import transferkit
 from transferkit.backbones import ImagePreprocessing, SequentialImageBackbone, create_backbone
 from transferkit.errors import ConfigError, DataError, IncompatibleError
 from transferkit.strategies import STRATEGIES
-from transferkit.strategies.contrastive import pairwise_cosine_loss
+from transferkit.strategies.contrastive import frozen_prefix, pairwise_cosine_loss
 from transferkit.strategies.gradual import GradualConfig, unfreeze_schedule
 
 
@@ -34,8 +34,15 @@ def test_auto_explains_its_choice_and_refuses_too_little_data(image_folder, text
     result = transferkit.fit(image_folder, "tiny-cnn", "auto")
     assert result.metrics["strategy"]["name"] == "linear-probe"
     assert result.notes[0].startswith("auto picked linear-probe: few-shot images")
-    result = transferkit.fit(text_table, "tiny-bert", "auto")
+    result = transferkit.fit(text_table, "tiny-bert", "auto", shots=8)
     assert result.metrics["strategy"]["name"] == "contrastive"
+    assert "quick schedule (lower half frozen)" in result.notes[0]
+    config = result.model.record["strategy"]["config"]
+    assert (config["freeze"], config["epochs"], config["lr"]) == (0.5, 8, 5e-5)
+    assert "blocks 3-3 of the encoder tuned 8 epochs" in " ".join(result.notes)
+    result = transferkit.fit(text_table, "tiny-bert", "auto", shots=8, quick=4)
+    assert result.metrics["strategy"]["name"] == "contrastive"
+    assert result.model.record["strategy"]["config"]["freeze"] == 0
     assert (
         "auto picked linear-probe"
         in transferkit.fit(image_folder, "tiny-cnn", "auto", budget="fast").notes[0]
@@ -66,6 +73,14 @@ def test_contrastive_tunes_only_the_blocks_above_a_frozen_prefix(text_splits):
         transferkit.fit(text_splits, "tiny-bert", "contrastive", freeze=2, augment=True)
     with pytest.raises(IncompatibleError, match="freeze between 1 and 2"):
         transferkit.fit(text_splits, "tiny-bert", "contrastive", freeze=3)
+    # a share of an encoder that is not split into blocks (auto asks for half) freezes
+    # nothing; a count must still fit
+    one_block = SequentialImageBackbone(
+        "one-block", [nn.Conv2d(3, 4, 3)], 4, ImagePreprocessing(size=32, resize=36)
+    )
+    assert frozen_prefix(0.5, one_block) == 0
+    with pytest.raises(IncompatibleError, match="not split into blocks"):
+        frozen_prefix(1, one_block)
 
 
 def test_gradual_schedule_unfreezes_top_down():

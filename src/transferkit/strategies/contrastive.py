@@ -72,6 +72,14 @@ class Embedder(nn.Module):
         return backbone.finish(backbone.run_blocks(batch, self.start, len(backbone.blocks())))
 
 
+def frozen_prefix(freeze: float, backbone: Backbone) -> int:
+    """Blocks to keep frozen: as in ``partial``, except that a share of an encoder that is
+    not split into blocks freezes nothing (a count still has to fit)."""
+    if not freeze or (freeze < 1 and len(backbone.blocks()) < 2):
+        return 0
+    return frozen_blocks(freeze, backbone)
+
+
 @dataclass
 class ContrastiveConfig(StrategyConfig):
     epochs: int = option(16, "Passes over the training examples while tuning the encoder.", min=1)
@@ -111,13 +119,12 @@ class Contrastive(Strategy):
         return False
 
     def check(self, backbone: Backbone, splits: Splits) -> None:
-        if self.config.freeze:  # type: ignore[attr-defined]
-            frozen_blocks(self.config.freeze, backbone)  # type: ignore[attr-defined]
+        frozen_prefix(self.config.freeze, backbone)  # type: ignore[attr-defined]
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
         cfg: ContrastiveConfig = self.config  # type: ignore[assignment]
         backbone = model.backbone
-        k = frozen_blocks(cfg.freeze, backbone) if cfg.freeze else 0
+        k = frozen_prefix(cfg.freeze, backbone)
         if k:
             model.freeze(backbone.blocks()[:k])
             states = prefix_states(backbone, ctx.splits.train.inputs, k, progress=ctx.progress)
