@@ -11,6 +11,10 @@ the same loss, ``mean_{i<j} (cos(e_i, e_j) - [y_i = y_j])^2``, on every pair of 
 batch. The head is then the cross-validated logistic regression of ``linear-probe`` on the
 tuned (frozen) encoder. No validation split is needed, so none is carved from the few
 examples there are.
+
+``freeze`` keeps the lower blocks as pretrained, as ``partial`` does: their outputs are
+computed once and each step runs only the blocks above. ``auto`` uses this, with fewer
+epochs at a higher rate, for the smallest data sets (see ``strategies/auto.py``).
 """
 
 from __future__ import annotations
@@ -156,7 +160,8 @@ class Contrastive(Strategy):
         history = trainer.fit(Embedder(model, k), groups, train, None)
         # the head sees the tuned encoder through the (content- and weight-keyed) cache
         probe = fit_linear_probe(model, ctx, LinearProbeConfig(C=cfg.C))
-        model.unfreeze(backbone.blocks()[k:] if k else [backbone])  # report what trained
+        model.unfreeze([backbone])  # report what trained as trainable
+        model.freeze(backbone.blocks()[:k])
         pairs = len(ctx.splits.train) * (min(cfg.batch_size, len(ctx.splits.train)) - 1) // 2
         tuned = f"blocks {k + 1}-{len(backbone.blocks())} of the encoder" if k else "encoder"
         notes = [
