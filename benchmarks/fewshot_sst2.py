@@ -7,6 +7,8 @@ embedding the training examples included), not the evaluation on the 872 test se
 Reference figures measured by hand on this kind of machine with the same encoder: frozen
 embeddings + logistic regression 0.613 (8) / 0.710 (64); SetFit 1.2.0 with its defaults
 0.612 in 10 s (8) / 0.776 in 345 s (64); plain fine-tuning 0.734 in 60 s (64, 15 epochs).
+Those were single runs on samples of their own; ``benchmarks/setfit_reference.py`` runs
+SetFit on the very samples used here, and its figures are printed beside these.
 
     .venv/bin/python -m benchmarks.fewshot_sst2 [--shots 8 64] [--seeds 5] [--strategies ...]
 """
@@ -14,11 +16,12 @@ embeddings + logistic regression 0.613 (8) / 0.710 (64); SetFit 1.2.0 with its d
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 from pathlib import Path
 
 import transferkit
-from benchmarks._common import machine_info, write_result
+from benchmarks._common import RESULTS, machine_info, write_result
 from transferkit.evaluation.statistics import mean_ci
 from transferkit.runtime import data_root
 
@@ -46,12 +49,21 @@ def main() -> None:
         "choices such as auto's rule are to be made)",
     )
     parser.add_argument("--max-val", type=int, default=500)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from here up")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="strategy options for every run (e.g. freeze=4 epochs=8 lr=5e-5)",
+    )
     args = parser.parse_args()
+    options = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     rows = []
     for shots in args.shots:
         for strategy in args.strategies:
             accs, secs, picked = [], [], set()
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 r = transferkit.fit(
                     args.data,
                     "all-MiniLM-L6-v2",
@@ -60,6 +72,7 @@ def main() -> None:
                     seed=seed,
                     max_val=args.max_val,
                     cache=False,
+                    **options,
                 )
                 accs.append(r.metrics[args.on]["accuracy"])
                 secs.append(r.metrics["train_seconds"])
@@ -74,6 +87,8 @@ def main() -> None:
                 {
                     "shots": shots,
                     "strategy": strategy,
+                    "options": options,
+                    "seeds": list(range(args.first_seed, args.first_seed + args.seeds)),
                     "picked": sorted(picked),
                     "accuracy": accs,
                     "mean": mean,
@@ -103,6 +118,14 @@ def main() -> None:
             print(
                 f"{shots:5d}  reference: {name:30s} {acc:.3f}"
                 + (f" in {secs:.0f} s" if secs else "")
+            )
+    paired = RESULTS / "setfit_reference.json"  # SetFit on these very samples, if measured
+    if paired.exists() and args.on == "test":
+        for r in json.loads(paired.read_text())["rows"]:
+            print(
+                f"{r['shots']:5d}  SetFit on the same samples ({len(r['accuracy'])} seeds, "
+                f"benchmarks/setfit_reference.py): {r['mean']:.3f} ± {r['sd']:.3f}, median "
+                f"{r['median_seconds']:.1f} s"
             )
 
 
