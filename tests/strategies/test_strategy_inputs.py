@@ -44,6 +44,10 @@ def test_auto_explains_its_choice_and_refuses_too_little_data(image_folder, text
     assert result.metrics["strategy"]["name"] == "contrastive"
     assert result.model.record["strategy"]["config"]["freeze"] == 0
     assert (
+        "enough data to fine-tune"
+        in transferkit.fit(text_table, "tiny-bert", "auto", shots=8, few_shot=4).notes[0]
+    )  # not few-shot at all: the quick schedule does not apply either
+    assert (
         "auto picked linear-probe"
         in transferkit.fit(image_folder, "tiny-cnn", "auto", budget="fast").notes[0]
     )

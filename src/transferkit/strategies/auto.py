@@ -77,7 +77,7 @@ def choose(splits: Splits, cfg: AutoConfig) -> tuple[str, str, dict[str, object]
     size = f"{smallest} examples in the smallest class ({smallest_class!r})"
     if cfg.budget == "fast":
         return "linear-probe", f"budget 'fast' never trains the backbone; {size}", {}
-    if splits.modality == "text" and smallest <= cfg.quick:
+    if splits.modality == "text" and few and smallest <= cfg.quick:
         why = f"few-shot text ({size} <= {cfg.quick}), quick schedule (lower half frozen)"
         return "contrastive", why, dict(QUICK)
     if splits.modality == "text" and few:
