@@ -13,7 +13,7 @@ The rule, with the measurements behind it in the README's strategy guide:
   with at most ``quick`` examples in the smallest class it runs contrastive's quick
   schedule (``QUICK``: the lower half of the encoder frozen and computed once, 8 epochs at
   learning rate 5e-5 instead of 16 at 2e-5). On the same validation data (seeds 100-105)
-  the quick schedule was level with the full one at 8 examples per class (0.639 against
+  the quick schedule was level with the full one at 8 examples per class (0.638 against
   0.641, better on 3 of 6 seeds) in about a quarter of the time (about 2.5 s against
   10 s), but worse at 16 (0.692 against 0.702) and at 64 (0.772 against 0.787), on 6 of
   6 seeds each; hence the threshold of 8;
