@@ -35,6 +35,14 @@ REFERENCE = {
 }
 
 
+def parse_value(text: str) -> object:
+    """``0.5`` -> 0.5, ``true`` -> True, and any other text stays a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=data_root() / "sst2")
@@ -58,7 +66,7 @@ def main() -> None:
         help="strategy options for every run (e.g. freeze=4 epochs=8 lr=5e-5)",
     )
     args = parser.parse_args()
-    options = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    options = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
     rows = []
     for shots in args.shots:
         for strategy in args.strategies:
