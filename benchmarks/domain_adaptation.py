@@ -91,7 +91,7 @@ def main() -> None:
                     except transferkit.TransferkitError as exc:
                         print(f"{suite} {name} {method}: {exc}")
                         break
-                    accs.append(r.target_metrics["accuracy"])
+                    accs.append(r.target_metrics.accuracy)
                     gaps.append((r.gap_before, r.gap_after))
                     secs.append(time.perf_counter() - start)
                 if not accs:

@@ -82,9 +82,9 @@ def main() -> None:
                     cache=False,
                     **options,
                 )
-                accs.append(r.metrics[args.on]["accuracy"])
-                secs.append(r.metrics["train_seconds"])
-                picked.add(r.metrics["strategy"].get("picked", strategy))
+                accs.append(r.metrics.splits[args.on].accuracy)
+                secs.append(r.metrics.cost.train_seconds)
+                picked.add(r.metrics.strategy.name)
                 print(
                     f"{shots:3d} shots {strategy:14s} seed {seed}: {args.on} {accs[-1]:.3f} "
                     f"in {secs[-1]:.1f} s",

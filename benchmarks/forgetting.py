@@ -38,17 +38,17 @@ def main() -> None:
         r = transferkit.fit(
             args.data, "mobilenet_v2", strategy, test_split="val", seed=0, **options
         )
-        f = r.metrics["forgetting"]
+        f = r.metrics.forgetting
         rows[name] = {
             "test_accuracy": r.accuracy,
             "source_agreement": f["source_agreement"],
             "cka": f["cka"],
-            "train_seconds": r.metrics["train_seconds"],
+            "train_seconds": r.metrics.cost.train_seconds,
         }
         print(
             f"{name:18s} test {r.accuracy:.3f}  ImageNet predictions kept "
             f"{f['source_agreement']:.3f}  CKA {f['cka']:.3f}  "
-            f"({r.metrics['train_seconds']:.0f} s)",
+            f"({r.metrics.cost.train_seconds:.0f} s)",
             flush=True,
         )
     write_result("forgetting", {"rows": rows, "machine": machine_info()})

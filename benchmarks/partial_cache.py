@@ -34,14 +34,14 @@ def run(data: Path, epochs: int, **options: object) -> dict[str, object]:
         seed=0,
         **options,
     )
-    epoch_seconds = [e["seconds"] for e in r.metrics["history"]["epochs"]]
+    epoch_seconds = [e["seconds"] for e in r.metrics.history.to_dict()["epochs"]]
     return {
         "options": options,
         "epoch_seconds": epoch_seconds,
         "median_epoch_seconds": statistics.median(epoch_seconds),
-        "train_seconds": r.metrics["train_seconds"],
-        "setup_seconds": r.metrics["train_seconds"] - sum(epoch_seconds),
-        "test_accuracy": r.metrics["test"]["accuracy"],
+        "train_seconds": r.metrics.cost.train_seconds,
+        "setup_seconds": r.metrics.cost.train_seconds - sum(epoch_seconds),
+        "test_accuracy": r.metrics.splits["test"].accuracy,
         "notes": r.notes,
     }
 

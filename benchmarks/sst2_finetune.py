@@ -59,11 +59,11 @@ def main() -> None:
                 {
                     "variant": name,
                     "seed": seed,
-                    "val_accuracy": r.metrics["val"]["accuracy"],
-                    "test_accuracy": r.metrics["test"]["accuracy"],
+                    "val_accuracy": r.metrics.splits["val"].accuracy,
+                    "test_accuracy": r.metrics.splits["test"].accuracy,
                     "seconds": round(time.perf_counter() - start, 1),
-                    "epochs_run": len(r.metrics["history"]["epochs"]),
-                    "best_epoch": r.metrics["history"]["best_epoch"],
+                    "epochs_run": len(r.metrics.history.to_dict()["epochs"]),
+                    "best_epoch": r.metrics.history.to_dict()["best_epoch"],
                 }
             )
             print(

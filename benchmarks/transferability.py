@@ -99,9 +99,9 @@ def fit_accuracy(task: Task, model: Model, strategy: str, **options: Any) -> Act
             **task.options,
             **options,
         )
-        accuracy = result.metrics["test"]["accuracy"]
+        accuracy = result.metrics.splits["test"].accuracy
         seconds = time.perf_counter() - start
-    return Actual(float(accuracy), float(result.metrics["train_seconds"]), seconds)
+    return Actual(float(accuracy), float(result.metrics.cost.train_seconds), seconds)
 
 
 def rank_task(task: Task, models: dict[str, Model]) -> RankResult:

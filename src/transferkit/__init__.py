@@ -7,16 +7,13 @@ honestly whether it worked.
     >>> transferkit.load("ants-vs-bees").predict(["photo.jpg"])
 """
 
-from transferkit.adapt import adapt
-from transferkit.api import FitResult, fit, load
 from transferkit.backbones import create_backbone, list_backbones
-from transferkit.compare import compare
 from transferkit.errors import TransferkitError
-from transferkit.explore import explore
-from transferkit.ranking import rank
 from transferkit.strategies import list_strategies
+from transferkit.workflows import AdaptResult, FitResult, adapt, compare, explore, fit, load, rank
 
 __all__ = [
+    "AdaptResult",
     "FitResult",
     "TransferkitError",
     "adapt",

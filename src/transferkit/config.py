@@ -24,13 +24,20 @@ def option(
     default: Any = MISSING,
     help: str = "",
     *,
-    choices: typing.Sequence[Any] | None = None,
+    choices: typing.Sequence[Any] | typing.Callable[[], typing.Sequence[Any]] | None = None,
     min: float | None = None,
     max: float | None = None,
     default_factory: Any = MISSING,
+    flags: tuple[str, ...] = (),
+    flag_value: str | None = None,
 ) -> Any:
-    """Declare a config field with its help text and the values it accepts."""
-    meta = {"help": help, "choices": tuple(choices) if choices else None, "min": min, "max": max}
+    """Declare a config field with its help text and the values it accepts; ``choices`` may
+    be a function, read when the config is checked (e.g. the names in a registry).
+    ``flags`` are extra command-line spellings (``-m``, ``--output``); ``flag_value`` lets
+    the option be given without a value on the command line, meaning that value."""
+    fixed = None if choices is None or callable(choices) else tuple(choices)
+    meta = {"help": help, "choices": choices if callable(choices) else fixed, "min": min}
+    meta.update(max=max, flags=tuple(flags), flag_value=flag_value)
     if default_factory is not MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -45,6 +52,8 @@ class FieldInfo:
     choices: tuple[Any, ...] | None
     min: float | None
     max: float | None
+    flags: tuple[str, ...] = ()
+    flag_value: str | None = None
 
     @property
     def type_name(self) -> str:
@@ -78,15 +87,18 @@ class Config:
             default = f.default
             if default is MISSING and f.default_factory is not MISSING:
                 default = f.default_factory()
+            choices = f.metadata.get("choices")
             out.append(
                 FieldInfo(
                     f.name,
                     hints[f.name],
                     default,
                     f.metadata.get("help", ""),
-                    f.metadata.get("choices"),
+                    tuple(choices()) if callable(choices) else choices,
                     f.metadata.get("min"),
                     f.metadata.get("max"),
+                    f.metadata.get("flags", ()),
+                    f.metadata.get("flag_value"),
                 )
             )
         return out

@@ -4,13 +4,15 @@ real packaged ones run with the integration marker."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from tests.conftest import make_image
-from transferkit.backbones import BACKBONES, create_backbone, list_backbones
+from transferkit.backbones import BACKBONES, Backbone, create_backbone, list_backbones
 from transferkit.errors import UnknownNameError, WeightsUnavailableError
 
 
@@ -28,16 +30,20 @@ def _inputs(backbone, tmp_path: Path, n: int = 5) -> list:
     return ["a good film", "the plot was awful and boring", "ok", "great fun, love it", "no"][:n]
 
 
-def _check_backbone(name: str, tmp_path: Path) -> None:
-    bb = create_backbone(name).eval()
-    entry = BACKBONES.get(name)
-    assert bb.modality == entry.modality
+def _check_backbone(
+    name: str, build: Callable[[], Backbone], modality: str, tmp_path: Path
+) -> None:
+    """The contract, on the backbone ``build`` makes: called twice, it must give the same
+    weights (a registered backbone's own, or a fixed local weights file)."""
+    bb = build().eval()
+    assert bb.modality == modality
     raw = _inputs(bb, tmp_path)
     batch = bb.collate([bb.prepare(x) for x in raw])
     with torch.inference_mode():
         feats = bb.forward_features(batch)
         assert feats.shape == (len(raw), bb.num_features)
         # the staged path (used to cache a frozen prefix) equals the plain forward pass
+        assert bb.staged
         n = len(bb.blocks())
         k = max(1, n // 2)
         staged = bb.finish(bb.run_blocks(bb.run_blocks(bb.start(batch), 0, k), k, n))
@@ -50,7 +56,7 @@ def _check_backbone(name: str, tmp_path: Path) -> None:
     assert described["preprocessing"]["modality"] == bb.modality
     assert described["num_blocks"] == len(bb.blocks()) >= 1
     # the same weights give the same fingerprint; rebuilding from saved files works
-    assert create_backbone(name).fingerprint() == bb.fingerprint()
+    assert build().fingerprint() == bb.fingerprint()
     bb.save_files(tmp_path / "files")
     rebuilt = create_backbone(name, pretrained=False, files=tmp_path / "files")
     rebuilt.load_state_dict(bb.state_dict())
@@ -58,9 +64,37 @@ def _check_backbone(name: str, tmp_path: Path) -> None:
         torch.testing.assert_close(rebuilt.eval().forward_features(batch), feats)
 
 
+def _registered(name: str) -> Callable[[], Backbone]:
+    return lambda: create_backbone(name)
+
+
+def _random_weights(name: str, path: Path) -> Callable[[], Backbone]:
+    """``source:arch`` built from a local file of the library's own randomly initialised
+    model (no download), as ``--weights`` would load it."""
+    source, _, arch = name.partition(":")
+    if source == "timm":
+        import timm
+
+        model = timm.create_model(arch, pretrained=False)
+    else:
+        from torchvision import models
+
+        model = models.get_model(arch, weights=None)
+    save_file(model.state_dict(), str(path))
+    return lambda: create_backbone(name, weights=path)
+
+
 @pytest.mark.parametrize("name", list_backbones("tiny-*", include_tests=True))
 def test_tiny_backbone_contract(name, tmp_path):
-    _check_backbone(name, tmp_path)
+    _check_backbone(name, _registered(name), BACKBONES.get(name).modality, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name", ["torchvision:resnet18", "timm:vit_tiny_patch16_224", "timm:convnext_atto"]
+)
+def test_source_backbone_contract(name, tmp_path):
+    build = _random_weights(name, tmp_path / "weights.safetensors")
+    _check_backbone(name, build, "image", tmp_path)
 
 
 @pytest.mark.integration
@@ -68,7 +102,7 @@ def test_tiny_backbone_contract(name, tmp_path):
 def test_packaged_backbone_contract(name, tmp_path):
     if not BACKBONES.get(name).available():
         pytest.fail(f"{name} weights missing: {BACKBONES.get(name).install}")
-    _check_backbone(name, tmp_path)
+    _check_backbone(name, _registered(name), BACKBONES.get(name).modality, tmp_path)
 
 
 @pytest.mark.integration

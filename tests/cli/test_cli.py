@@ -98,7 +98,7 @@ def test_run_file_options_are_checked(image_folder, tmp_path, capsys):
     [
         (["fit", "{missing}"], "does not exist"),
         (["fit", "{images}", "-m", "no-such-model"], "Unknown backbone 'no-such-model'"),
-        (["fit", "{images}", "-m", "tiny-cnn", "-s", "finetune", "--C", "1"], "'C' is neither"),
+        (["fit", "{images}", "-m", "tiny-cnn", "-s", "finetune", "--C", "1"], "no option --C"),
         (["fit", "{images}", "-m", "tiny-bert"], "tiny-bert is a text model"),
         (["evaluate", "{missing}", "{images}"], "not a model directory"),
     ],

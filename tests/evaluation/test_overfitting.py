@@ -1,9 +1,8 @@
 import pytest
 
 from tests.conftest import write_image_folder
-from transferkit.api import fit
-from transferkit.evaluation.judge import _batchnorm_trained
 from transferkit.evaluation.overfitting import overfitting_warning
+from transferkit.workflows import fit
 
 
 def _history(train, val, best, train_acc=None, val_acc=None):
@@ -71,4 +70,4 @@ def test_batchnorm_counts_as_trained_only_when_it_ran_in_training_mode(
     if strategy == "adabn":
         options = {**options, "target": write_image_folder(tmp_path / "target", 4, seed=2)}
     result = fit(data, "tiny-cnn", strategy, epochs=1, batch_size=4, **options)
-    assert _batchnorm_trained(result.model) is expected
+    assert result.model.classifier.batchnorm_trained is expected

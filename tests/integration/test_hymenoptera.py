@@ -32,11 +32,11 @@ def test_linear_probe_accuracy_and_no_backbone_pass_the_second_time(
         out=tmp_path / "lp",
         cache=cache,
     )
-    assert first.metrics["test"]["n"] == 153
+    assert first.metrics.splits["test"].n == 153
     assert first.accuracy >= 0.95  # measured 0.961
     # train/ only (245 images, validation carved from it): the test split is predicted
     # through the same cache, outside the fit's embedding count
-    assert first.metrics["embedding"]["computed"] == 245
+    assert first.metrics.cost.embedded == 245
 
     calls = []
     original = SequentialImageBackbone.forward_features
@@ -52,7 +52,7 @@ def test_linear_probe_accuracy_and_no_backbone_pass_the_second_time(
         test_split="val",
         cache=cache,
     )
-    assert calls == [] and second.metrics["embedding"]["computed"] == 0
+    assert calls == [] and second.metrics.cost.embedded == 0
     np.testing.assert_allclose(second.predictions[-1].proba, first.predictions[-1].proba, atol=1e-6)
 
 
@@ -61,7 +61,7 @@ def test_finetune_accuracy_and_reload_reproduces_the_run(hymenoptera, tmp_path):
         hymenoptera, "mobilenet_v2", "finetune", test_split="val", out=tmp_path / "ft"
     )
     assert result.accuracy >= 0.93
-    history = result.metrics["history"]
+    history = result.metrics.history.to_dict()
     assert 1 <= history["best_epoch"] <= len(history["epochs"])
 
     with open(result.out / "predictions.csv", newline="") as fh:

@@ -20,4 +20,4 @@ def test_ants_bees_model_flags_sketches_but_not_held_out_photos(shared_data, tmp
     photos = model.unfamiliar(result.splits.test)
     assert sketches.mean() >= 0.8  # measured 0.98
     assert photos.mean() <= 0.10  # measured 0.026
-    assert result.metrics["calibration"]["test"]["ece_after"] < 0.1
+    assert result.metrics.calibration.splits["test"].ece_after < 0.1

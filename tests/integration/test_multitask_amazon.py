@@ -20,7 +20,7 @@ def test_sentiment_and_domain_learnt_jointly(shared_data, tmp_path):
         epochs=2,
         out=tmp_path / "mt",
     )
-    tasks = result.metrics["tasks"]
+    tasks = result.metrics.tasks
     assert set(tasks) == {"sentiment", "domain"}
     assert tasks["sentiment"]["val"]["accuracy"] >= 0.70  # chance 0.5
     assert tasks["domain"]["val"]["accuracy"] >= 0.60  # chance 0.25

@@ -17,7 +17,7 @@ def sst2(shared_data):
 
 def test_linear_probe(sst2):
     result = transferkit.fit(sst2, "all-MiniLM-L6-v2", "linear-probe", max_train=2000, max_val=500)
-    assert result.metrics["test"]["n"] == 872 and len(result.splits.train) == 2000
+    assert result.metrics.splits["test"].n == 872 and len(result.splits.train) == 2000
     assert result.accuracy >= 0.79  # measured 0.794
 
 

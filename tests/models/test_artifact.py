@@ -28,7 +28,7 @@ def test_model_directory_records_how_it_was_made(image_splits, tmp_path):
     assert record["data"]["summary"]["test"] == {"ants": 6, "bees": 6}
     assert {"torch", "transferkit", "python"} <= set(record["versions"])
     metrics = json.loads((result.out / "metrics.json").read_text())
-    assert metrics["test"]["accuracy"] == result.metrics["test"]["accuracy"]
+    assert metrics["test"]["accuracy"] == result.metrics.splits["test"].accuracy
 
 
 def test_existing_directory_is_not_overwritten_unless_asked(image_folder, tmp_path):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from transferkit.evaluation import SplitMetrics, classification_metrics
 from transferkit.reporting import Figure, Report, Section, Table, metrics_section, plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -53,36 +54,33 @@ def class_names(n: int) -> list[str]:
     return [base[i] if i < len(base) else f"insect class {i}" for i in range(n)]
 
 
-def metrics(
+def predictions(
     classes: list[str], seed: int = 0, matrix: list[list[int]] | None = None
-) -> dict[str, Any]:
-    """A metrics dict as from classification_metrics, of ``matrix`` or a random one."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and probabilities whose confusion matrix is ``matrix`` (or a random one):
+    each example gives 0.8 to its predicted class and shares the rest."""
     rng = np.random.default_rng(seed)
     n = len(classes)
     if matrix is None:
         matrix = rng.integers(0, 4, size=(n, n)) + np.diag(rng.integers(30, 70, size=n))
-    matrix = np.asarray(matrix)
-    support = matrix.sum(axis=1)
-    predicted = matrix.sum(axis=0)
-    per_class = {}
-    for i, c in enumerate(classes):
-        p, r = matrix[i, i] / predicted[i], matrix[i, i] / support[i]
-        per_class[c] = {
-            "precision": p,
-            "recall": r,
-            "f1": 2 * p * r / (p + r),
-            "support": int(support[i]),
-        }
-    acc = float(np.trace(matrix) / matrix.sum())
-    f1 = float(np.mean([v["f1"] for v in per_class.values()]))
-    return {
-        "n": int(matrix.sum()),
-        "accuracy": acc,
-        "macro_f1": f1,
-        "log_loss": 0.42,
-        "per_class": per_class,
-        "confusion_matrix": matrix.tolist(),
-    }
+    pairs = [
+        (t, p)
+        for t, row in enumerate(np.asarray(matrix))
+        for p, k in enumerate(row)
+        for _ in range(int(k))
+    ]
+    y = np.array([t for t, _ in pairs])
+    proba = np.full((len(pairs), n), 0.2 / max(1, n - 1))
+    proba[np.arange(len(pairs)), [p for _, p in pairs]] = 0.8
+    return y, proba
+
+
+def metrics(
+    classes: list[str], seed: int = 0, matrix: list[list[int]] | None = None
+) -> SplitMetrics:
+    """Real ``classification_metrics`` output for ``matrix`` (or a random one)."""
+    y, proba = predictions(classes, seed, matrix)
+    return classification_metrics(y, proba, classes)
 
 
 def reliability_bins(shift: float = 0.08, bins: int = 10, seed: int = 0) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def test_markdown_has_title_verdicts_numbers_and_tables(
     assert "| Class | Precision | Recall | F1 | Support |" in md
     assert "|---|---:|---:|---:|---:|" in md
     assert "| fine-tune | 0.908 | 200 |" in md
-    assert "153 examples. Accuracy 0.908, macro-F1 0.908, log loss 0.420." in md
+    assert "153 examples. Accuracy 0.908, macro-F1 0.908, log loss 0.350." in md
     assert "| ants | 0.841 | 0.986 | 0.908 | 70 |" in md
 
 

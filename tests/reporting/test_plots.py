@@ -46,7 +46,7 @@ def test_confusion_matrix_twenty_classes_grows_and_accepts_markup() -> None:
     classes = h.class_names(20)
     classes[3] = "<script>alert(1)</script>"
     small = plots.confusion_matrix([[5, 1], [2, 7]], ["a", "b"])
-    large = plots.confusion_matrix(h.metrics(classes)["confusion_matrix"], classes)
+    large = plots.confusion_matrix(h.metrics(classes).confusion_matrix, classes)
     h.assert_png(large, min_width=1200, min_height=1200)
     assert large.pixel_size[0] > 2 * small.pixel_size[0]
 
@@ -59,7 +59,7 @@ def test_confusion_matrix_checks_its_shape() -> None:
 
 @pytest.mark.parametrize("n", [1, 2, 20])
 def test_per_class_bars(n: int) -> None:
-    per_class = h.metrics(h.class_names(n))["per_class"]
+    per_class = {c: vars(m) for c, m in h.metrics(h.class_names(n)).per_class.items()}
     figure = plots.per_class_bars(per_class)
     h.assert_png(figure, min_width=500)
     assert str(n) in figure.alt

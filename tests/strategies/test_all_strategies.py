@@ -51,7 +51,7 @@ def test_strategy_contract(strategy, backbone, data_fixture, options, request, t
             _fit(strategy, backbone, data, tmp_path, **options)
         return
     result = _fit(strategy, backbone, data, tmp_path, **options)
-    assert result.held_out == "test" and result.metrics["test"]["n"] == len(result.splits.test)
+    assert result.held_out == "test" and result.metrics.splits["test"].n == len(result.splits.test)
 
     # reloads to identical predictions on the held-out examples the run reported
     loaded = transferkit.load(result.out)
@@ -67,7 +67,7 @@ def test_strategy_contract(strategy, backbone, data_fixture, options, request, t
     pretrained = create_backbone(backbone, pretrained=cls.uses_pretrained_weights).state_dict()
     trained = result.model.classifier
     frozen = [n for n, p in trained.named_parameters() if not p.requires_grad]
-    if result.model.record["backbone_frozen"]:
+    if result.model.record.backbone_frozen:
         assert {n for n, _ in trained.backbone.named_parameters(prefix="backbone")} <= set(frozen)
     for name in frozen:
         key = name.removeprefix("backbone.").replace(".base_layer", "")  # LoRA wraps layers
@@ -96,6 +96,6 @@ def test_strategy_config_round_trips_and_is_recorded(strategy, image_folder, tas
     else:
         result = _fit(strategy, "tiny-cnn", image_folder, tmp_path)
     record = transferkit.load(result.out).record
-    assert record["strategy"]["asked"] == strategy
-    ran = STRATEGIES.get(record["strategy"]["name"])  # auto records what it picked
-    assert set(record["strategy"]["config"]) == set(ran.Config.field_names())
+    assert record.strategy.asked == strategy
+    ran = STRATEGIES.get(record.strategy.name)  # auto records what it picked
+    assert set(record.strategy.config) == set(ran.Config.field_names())

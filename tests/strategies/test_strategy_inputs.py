@@ -32,17 +32,17 @@ def test_lora_needs_a_layer_it_can_adapt():
 
 def test_auto_explains_its_choice_and_refuses_too_little_data(image_folder, text_table):
     result = transferkit.fit(image_folder, "tiny-cnn", "auto")
-    assert result.metrics["strategy"]["name"] == "linear-probe"
+    assert result.metrics.strategy.name == "linear-probe"
     assert result.notes[0].startswith("auto picked linear-probe: few-shot images")
     result = transferkit.fit(text_table, "tiny-bert", "auto", shots=8)
-    assert result.metrics["strategy"]["name"] == "contrastive"
+    assert result.metrics.strategy.name == "contrastive"
     assert "quick schedule (lower half frozen)" in result.notes[0]
-    config = result.model.record["strategy"]["config"]
+    config = result.model.record.strategy.config
     assert (config["freeze"], config["epochs"], config["lr"]) == (0.5, 8, 5e-5)
     assert "blocks 3-3 of the encoder tuned 8 epochs" in " ".join(result.notes)
     result = transferkit.fit(text_table, "tiny-bert", "auto", shots=8, quick=4)
-    assert result.metrics["strategy"]["name"] == "contrastive"
-    assert result.model.record["strategy"]["config"]["freeze"] == 0
+    assert result.metrics.strategy.name == "contrastive"
+    assert result.model.record.strategy.config["freeze"] == 0
     assert (
         "enough data to fine-tune"
         in transferkit.fit(text_table, "tiny-bert", "auto", shots=8, few_shot=4).notes[0]
@@ -96,7 +96,7 @@ def test_gradual_schedule_unfreezes_top_down():
 
 def test_lora_trains_few_parameters_and_can_merge(image_splits, tmp_path):
     result = transferkit.fit(image_splits, "tiny-cnn", "lora", epochs=2, out=tmp_path / "a")
-    adapters = result.metrics["strategy"]["adapter_parameters"]
+    adapters = result.metrics.strategy.details["adapter_parameters"]
     assert 0 < adapters < create_backbone("tiny-cnn").num_features * 100
     merged = transferkit.fit(
         image_splits, "tiny-cnn", "lora", epochs=2, merge=True, out=tmp_path / "b"

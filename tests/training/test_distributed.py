@@ -50,7 +50,7 @@ def test_fit_on_two_cpu_processes(image_folder, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["processes"] == 2
+    assert metrics["cost"]["processes"] == 2
     # every validation example is scored once, not once per process
     assert metrics["val"]["n"] == 4
     assert proc.stdout.count("Model saved to") == 1

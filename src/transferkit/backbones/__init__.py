@@ -2,17 +2,11 @@
 
 ``create_backbone(name)`` builds any registered backbone (``list_backbones()``) or any model
 of a generic source (``torchvision:NAME``, ``timm:NAME``, ``hf:ID``, a local folder).
-A plug-in is one module that decorates its builder with ``@register_backbone``.
+A plug-in is one module of this package (or a third-party module named by a
+``transferkit.plugins`` entry point) that decorates its builder with ``@register_backbone``
+or ``@register_source``; the registries import this package's modules when first read.
 """
 
-from transferkit.backbones import (  # noqa: F401 - importing registers the backbones
-    efficientnet_lite,
-    huggingface,
-    onnx,
-    timm_models,
-    tiny,
-    torchvision_models,
-)
 from transferkit.backbones.base import Backbone, SequentialImageBackbone
 from transferkit.backbones.preprocessing import (
     ImagePreprocessing,
@@ -24,8 +18,8 @@ from transferkit.backbones.registry import (
     BACKBONES,
     SOURCES,
     BackboneEntry,
-    backbone_status,
     create_backbone,
+    default_backbone,
     list_backbones,
     register_backbone,
     register_source,
@@ -41,8 +35,8 @@ __all__ = [
     "SequentialImageBackbone",
     "TextPreprocessing",
     "TextSettings",
-    "backbone_status",
     "create_backbone",
+    "default_backbone",
     "list_backbones",
     "register_backbone",
     "register_source",

@@ -37,6 +37,10 @@ class Backbone(nn.Module, ABC):
         source_head: the classifier the weights were trained with (e.g. ImageNet's 1000
             classes), kept aside for LEEP and forgetting checks; ``None`` if it had none.
         source_classes: names of the source head's classes, when known.
+        staged: ``run_block`` runs each block on its own, exactly as the plain forward pass
+            does, so that a frozen prefix's outputs can be computed once and kept. When
+            False the blocks only group the weights (for freezing, layer-wise learning
+            rates, unfreezing) and the backbone runs whole.
     """
 
     source: str
@@ -46,6 +50,7 @@ class Backbone(nn.Module, ABC):
     source_head: nn.Module | None
     source_classes: list[str] | None
     channels_last: bool
+    staged: bool = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -53,8 +53,16 @@ class SourceEntry:
     example: str
 
 
-BACKBONES: Registry[BackboneEntry] = Registry("backbone", list_command="transferkit models")
-SOURCES: Registry[SourceEntry] = Registry("backbone source", list_command="transferkit models")
+#: Named backbones and generic sources: one module of this package each (or a plug-in's).
+BACKBONES: Registry[BackboneEntry] = Registry(
+    "backbone",
+    list_command="transferkit models",
+    packages=["transferkit.backbones"],
+    listed=lambda entry: not entry.for_tests,
+)
+SOURCES: Registry[SourceEntry] = Registry(
+    "backbone source", list_command="transferkit models", packages=["transferkit.backbones"]
+)
 
 
 def register_backbone(
@@ -132,10 +140,19 @@ def create_backbone(
     )
 
 
+DEFAULT_BACKBONES = {"image": "mobilenet_v2", "text": "all-MiniLM-L6-v2"}
+
+
+def default_backbone(modality: str) -> str:
+    """The backbone used when none is named: a small, installable one per modality."""
+    if modality not in DEFAULT_BACKBONES:
+        raise UnknownNameError(
+            f"There is no default backbone for {modality} data; name one with --model "
+            "(`transferkit models` lists them)."
+        )
+    return DEFAULT_BACKBONES[modality]
+
+
 def list_backbones(pattern: str | None = None, *, include_tests: bool = False) -> list[str]:
     """Registered backbone names, optionally filtered by a glob pattern ("efficientnet*")."""
     return [n for n in BACKBONES.names(pattern) if include_tests or not BACKBONES.get(n).for_tests]
-
-
-def backbone_status(name: str) -> BackboneEntry:
-    return BACKBONES.get(name)

@@ -155,6 +155,7 @@ class _OpaqueImageBackbone(Backbone):
     prefix of blocks does not)."""
 
     modality = "image"
+    staged = False
 
     def __init__(
         self,

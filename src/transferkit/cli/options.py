@@ -1,17 +1,26 @@
-"""Command-line options generated from the config dataclasses, so every config field is
-an option with the same name, type, choices and help, and a plug-in's options appear
-without touching the CLI."""
+"""Command-line options generated from the config dataclasses, so every option has one
+name, type, help text, metavar and default style whatever command it belongs to, and a
+plug-in's options work without touching the CLI.
+
+A command's own options (its workflow's config, ``DataConfig``) are declared to click
+with ``config_options``. The options of the strategies or methods a command runs depend
+on which it runs, so they are not declared: ``plugin_options`` reads them from the
+leftover arguments once the strategy is known, against that strategy's config (``fit
+--help`` stays short; ``transferkit strategies NAME`` lists them).
+"""
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
-from collections.abc import Callable, Iterable
-from typing import Any, Literal, get_args, get_origin
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, get_args, get_origin
 
 import click
 
 from transferkit.config import Config, FieldInfo
+from transferkit.errors import ConfigError
 
 
 def _base_type(tp: Any) -> Any:
@@ -21,66 +30,112 @@ def _base_type(tp: Any) -> Any:
     return tp
 
 
-def _click_type(info: FieldInfo) -> Any:
-    tp = _base_type(info.type)
-    if info.choices:
-        return click.Choice([str(c) for c in info.choices])
-    if get_origin(tp) is Literal:
-        return click.Choice([str(a) for a in get_args(tp)])
-    if tp is int:
-        return click.INT
-    if tp is float:
-        return click.FLOAT
-    return click.STRING
+def is_flag(info: FieldInfo) -> bool:
+    return _base_type(info.type) is bool
 
 
 def option_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
-def config_options(
-    configs: Iterable[tuple[str, type[Config]]],
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator adding one option per field of the given configs. A field shared by several
-    configs becomes one option; its help says which configs it belongs to. Every option
-    defaults to ``None`` (not given), so the config's own default applies."""
-    merged: dict[str, list[tuple[str, FieldInfo]]] = {}
-    for owner, cfg in configs:
-        for info in cfg.fields():
-            merged.setdefault(info.name, []).append((owner, info))
-
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        for name, owned in reversed(list(merged.items())):
-            owners = [o for o, _ in owned]
-            info = owned[0][1]
-            defaults = {o: _show(i.default) for o, i in owned}
-            if len(set(defaults.values())) == 1:
-                default = next(iter(defaults.values()))
-            else:
-                default = ", ".join(f"{v} for {o}" for o, v in defaults.items())
-            where = f"[{', '.join(owners)}] " if owners != ["data"] else ""
-            help_text = f"{where}{info.help} (default: {default})"
-            if _base_type(info.type) is bool:
-                decl = [f"{option_name(name)}/--no-{name.replace('_', '-')}", name]
-                fn = click.option(*decl, default=None, help=help_text)(fn)
-            else:
-                fn = click.option(
-                    option_name(name),
-                    name,
-                    type=_click_type(info),
-                    default=None,
-                    help=help_text,
-                    metavar=info.type_name.upper().replace(" ", "_"),
-                )(fn)
-        return fn
-
-    return decorate
+def _metavar(info: FieldInfo) -> str:
+    tp = _base_type(info.type)
+    if get_origin(tp) in (list, tuple):
+        return "A,B,..."
+    return {int: "INT", float: "NUMBER"}.get(tp, "TEXT")
 
 
 def _show(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
+def help_text(info: FieldInfo) -> str:
+    default = "" if info.default in (None, False) and not is_flag(info) else _show(info.default)
+    shown = f" (default: {default})" if default else ""
+    return f"{info.help}{shown}"
+
+
+def _click_option(info: FieldInfo, hidden: bool = False) -> Callable[[Any], Any]:
+    name = option_name(info.name)
+    if is_flag(info) and info.flag_value is None:
+        decl = [f"{name}/--no-{info.name.replace('_', '-')}", *info.flags, info.name]
+        return click.option(*decl, default=None, help=help_text(info), hidden=hidden)
+    kind: Any = click.Choice([str(c) for c in info.choices]) if info.choices else click.STRING
+    extra: dict[str, Any] = {}
+    if info.flag_value is not None:
+        extra = {"is_flag": False, "flag_value": info.flag_value}
+    return click.option(
+        name,
+        *info.flags,
+        info.name,
+        type=kind,
+        default=None,
+        help=help_text(info),
+        metavar=None if info.choices else _metavar(info),
+        hidden=hidden,
+        **extra,
+    )
+
+
+def config_options(
+    *configs: type[Config], exclude: Sequence[str] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator adding one option per field of the configs (a field shared by several
+    becomes one option). Every option defaults to ``None`` (not given), so the config's own
+    default applies; values stay text for the config to check and convert."""
+    fields: dict[str, FieldInfo] = {}
+    for cfg in configs:
+        for info in cfg.fields():
+            if info.name not in exclude:
+                fields.setdefault(info.name, info)
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for info in reversed(list(fields.values())):
+            fn = _click_option(info)(fn)
+        return fn
+
+    return decorate
+
+
 def given(values: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
     """The options among ``names`` that were given on the command line."""
     return {n: values[n] for n in names if values.get(n) is not None}
+
+
+def plugin_options(
+    args: Sequence[str], fields: dict[str, FieldInfo], owner: str, help_command: str
+) -> tuple[list[str], dict[str, Any]]:
+    """Split leftover arguments into positional ones and ``--name VALUE`` options of the
+    plug-in ``owner`` (``--flag``/``--no-flag`` for yes/no options, ``--name=VALUE`` too).
+
+    Raises ``ConfigError`` naming an unknown option, with the closest known one and the
+    command that lists them."""
+    positional, values = [], {}
+    items = list(args)
+    while items:
+        token = items.pop(0)
+        if not token.startswith("--") or token == "--":
+            positional.append(token)
+            continue
+        name, eq, value = token[2:].partition("=")
+        key = name.replace("-", "_")
+        negated = key.startswith("no_") and key[3:] in fields and is_flag(fields[key[3:]])
+        info = fields.get(key[3:] if negated else key)
+        if info is None:
+            raise ConfigError(_unknown(name, fields, owner, help_command))
+        if is_flag(info) and not eq:
+            values[info.name] = not negated
+        elif eq:
+            values[info.name] = value
+        elif items:
+            values[info.name] = items.pop(0)
+        else:
+            raise ConfigError(f"--{name} needs a value; `{help_command}` describes it.")
+    return positional, values
+
+
+def _unknown(name: str, fields: dict[str, FieldInfo], owner: str, help_command: str) -> str:
+    known = [option_name(f) for f in fields]
+    close = difflib.get_close_matches("--" + name, known, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"There is no option --{name} for {owner}{hint}; `{help_command}` lists its options."

@@ -1,4 +1,5 @@
-"""What the CLI prints: run summaries, metric tables, predictions."""
+"""What the CLI prints: run summaries, metric tables, predictions. Every string a user
+supplied (paths, class names, texts) is escaped before rich renders it."""
 
 from __future__ import annotations
 
@@ -8,107 +9,119 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-LABELS = {"test": "test", "val": "validation", "cv": "cross-validation on train"}
+from transferkit.evaluation.results import SPLIT_NAMES, FitMetrics, SplitMetrics
+from transferkit.models import Predictions
 
 
-def metrics_table(metrics: dict[str, Any], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+def metrics_table(metrics: SplitMetrics, title: str) -> Table:
+    table = Table(title=escape(title), title_justify="left")
     for col in ("class", "precision", "recall", "F1", "support"):
         table.add_column(col, justify="left" if col == "class" else "right")
-    for cls, m in metrics["per_class"].items():
+    for cls, m in metrics.per_class.items():
         table.add_row(
-            cls, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"])
+            escape(cls), f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.support)
         )
     return table
 
 
 def print_fit_summary(console: Console, result: Any) -> None:
-    m = result.metrics
+    m: FitMetrics = result.metrics
     for note in result.notes:
-        console.print(f"[dim]{note}[/dim]")
-    if result.splits.skipped:
-        console.print(f"[yellow]Skipped {len(result.splits.skipped)} unusable inputs:[/yellow]")
-        for s in result.splits.skipped[:20]:
-            console.print(f"  {s.where}: {s.reason}")
-        if len(result.splits.skipped) > 20:
-            console.print(f"  ... and {len(result.splits.skipped) - 20} more (see config.json)")
+        console.print(f"[dim]{escape(note)}[/dim]")
+    skipped = result.splits.skipped
+    if skipped:
+        console.print(f"[yellow]Skipped {len(skipped)} unusable inputs:[/yellow]")
+        for s in skipped[:20]:
+            console.print(f"  {escape(s.where)}: {escape(s.reason)}")
+        if len(skipped) > 20:
+            console.print(f"  ... and {len(skipped) - 20} more (see config.json)")
     for split in ("val", "cv", "test"):
-        if m.get(split):
-            s = m[split]
+        if split in m.splits:
+            s = m.splits[split]
             console.print(
-                f"[bold]{LABELS[split]}[/bold] ({s['n']} examples): accuracy "
-                f"[bold]{s['accuracy']:.3f}[/bold], macro-F1 {s['macro_f1']:.3f}"
+                f"[bold]{SPLIT_NAMES[split]}[/bold] ({s.n} examples): accuracy "
+                f"[bold]{s.accuracy:.3f}[/bold], macro-F1 {s.macro_f1:.3f}"
             )
-    held = result.held_out
-    console.print(metrics_table(m[held], f"Per class, {LABELS[held]}"))
-    cal = m.get("calibration") or {}
-    held_cal = cal.get(held) or {}
-    if held_cal:
+    console.print(metrics_table(m.main, f"Per class, {SPLIT_NAMES[m.held_out]}"))
+    for line in judgement_lines(m):
+        console.print(line)
+    cost = m.cost
+    if cost.embedded or cost.from_cache:
         console.print(
-            f"Calibration: ECE {held_cal['ece_before']:.3f} -> {held_cal['ece_after']:.3f} with "
-            f"temperature {cal['temperature']:.2f} (fitted on the {cal['fitted_on']})."
-        )
-    fam = m.get("familiarity") or {}
-    if fam.get("flagged"):
-        rates = ", ".join(f"{v:.1%} of {LABELS.get(k, k)}" for k, v in fam["flagged"].items())
-        console.print(f"Unfamiliar-input check: flags {rates} (threshold stored with the model).")
-    if m.get("overfitting"):
-        console.print(f"[yellow]{m['overfitting']}[/yellow]")
-    f = m.get("forgetting")
-    if f:
-        parts = [f"feature CKA to the pretrained model {f['cka']:.3f}"]
-        if "source_agreement" in f:
-            parts.append(f"ImageNet predictions unchanged on {f['source_agreement']:.1%}")
-        if "paraphrase_auc_after" in f:
-            before, after = f["paraphrase_auc_before"], f["paraphrase_auc_after"]
-            parts.append(f"paraphrase AUC {before:.3f} -> {after:.3f}")
-        console.print(f"Forgetting ({f['probe']}): {'; '.join(parts)}.")
-    emb = m["embedding"]
-    if emb["computed"] or emb["cached"]:
-        console.print(
-            f"Backbone passes: {emb['computed']} examples embedded, {emb['cached']} from the cache."
+            f"Backbone passes: {cost.embedded} examples embedded, {cost.from_cache} from the cache."
         )
     console.print(
-        f"Trainable parameters: {m['trainable_parameters']:,} of {m['total_parameters']:,}."
+        f"Trainable parameters: {cost.trainable_parameters:,} of {cost.total_parameters:,}."
     )
-    console.print(f"Time: {m['seconds']:.1f} s.")
+    console.print(f"Time: {cost.seconds:.1f} s.")
     if result.out is not None:
-        console.print(f"Report: {result.out / 'report.html'}")
-        console.print(f"Model saved to [bold]{result.out}[/bold]")
+        console.print(f"Report: {escape(str(result.out / 'report.html'))}")
+        console.print(f"Model saved to [bold]{escape(str(result.out))}[/bold]")
     else:
         console.print("Model not saved (no --out given).")
 
 
-def print_evaluation(
-    console: Console, metrics: dict[str, Any], classes: list[str], fmt: str
-) -> None:
+def judgement_lines(m: FitMetrics) -> list[str]:
+    """Calibration, the familiarity check, overfitting and forgetting, one line each."""
+    lines = []
+    cal = m.calibration
+    held = cal.splits.get(m.held_out) if cal is not None else None
+    if cal is not None and held is not None:
+        lines.append(
+            f"Calibration: ECE {held.ece_before:.3f} -> {held.ece_after:.3f} with "
+            f"temperature {cal.temperature:.2f} (fitted on the {cal.fitted_on})."
+        )
+    if m.familiarity is not None and m.familiarity.flagged:
+        rates = ", ".join(
+            f"{v:.1%} of {SPLIT_NAMES.get(k, k)}" for k, v in m.familiarity.flagged.items()
+        )
+        lines.append(f"Unfamiliar-input check: flags {rates} (threshold stored with the model).")
+    if m.overfitting:
+        lines.append(f"[yellow]{escape(m.overfitting)}[/yellow]")
+    f = m.forgetting
+    if f is not None:
+        parts = [f"feature CKA to the pretrained model {f.cka:.3f}"]
+        if f.source_agreement is not None:
+            parts.append(f"ImageNet predictions unchanged on {f.source_agreement:.1%}")
+        if f.paraphrase_auc_before is not None and f.paraphrase_auc_after is not None:
+            parts.append(
+                f"paraphrase AUC {f.paraphrase_auc_before:.3f} -> {f.paraphrase_auc_after:.3f}"
+            )
+        lines.append(f"Forgetting ({f.probe}): {'; '.join(parts)}.")
+    return lines
+
+
+def print_evaluation(console: Console, metrics: SplitMetrics, classes: list[str], fmt: str) -> None:
     if fmt == "json":
-        console.print_json(json.dumps(metrics))
+        console.print_json(json.dumps(metrics.to_dict()))
         return
     console.print(
-        f"accuracy [bold]{metrics['accuracy']:.3f}[/bold], macro-F1 {metrics['macro_f1']:.3f}, "
-        f"{metrics['n']} examples"
+        f"accuracy [bold]{metrics.accuracy:.3f}[/bold], macro-F1 {metrics.macro_f1:.3f}, "
+        f"{metrics.n} examples"
     )
     console.print(metrics_table(metrics, "Per class"))
     cm = Table(title="Confusion matrix (rows: true, columns: predicted)", title_justify="left")
     cm.add_column("")
     for c in classes:
-        cm.add_column(c, justify="right")
-    for c, row in zip(classes, metrics["confusion_matrix"], strict=True):
-        cm.add_row(c, *map(str, row))
+        cm.add_column(escape(c), justify="right")
+    for c, row in zip(classes, metrics.confusion_matrix, strict=True):
+        cm.add_row(escape(c), *map(str, row))
     console.print(cm)
 
 
-def format_predictions(
-    origins: list[str], classes: list[str], proba: Any, fmt: str, unfamiliar: Any = None
-) -> str | Table:
-    """Predictions as JSON, CSV or a table; ``unfamiliar`` flags inputs unlike the
-    training data (a column in every format)."""
-    preds = proba.argmax(axis=1)
-    flags = [bool(x) for x in unfamiliar] if unfamiliar is not None else [None] * len(origins)
-    rows = list(zip(origins, preds, proba, flags, strict=True))
+def format_predictions(predictions: Predictions, fmt: str) -> str | Table:
+    """Predictions as JSON, CSV or a table; the unfamiliar-input flag is a column in every
+    format."""
+    classes, proba = predictions.classes, predictions.proba
+    flags: list[bool | None] = (
+        [bool(x) for x in predictions.unfamiliar]
+        if predictions.unfamiliar is not None
+        else [None] * len(predictions.origins)
+    )
+    rows = list(zip(predictions.origins, proba.argmax(axis=1), proba, flags, strict=True))
     if fmt == "json":
         return json.dumps(
             [
@@ -136,5 +149,5 @@ def format_predictions(
     table.add_column("note")
     for o, p, row, flag in rows:
         note = "[yellow]unlike the training data[/yellow]" if flag else ""
-        table.add_row(o, classes[p], f"{row[p]:.3f}", note)
+        table.add_row(escape(o), escape(classes[p]), f"{row[p]:.3f}", note)
     return table

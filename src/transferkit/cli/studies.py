@@ -1,19 +1,23 @@
-"""``transferkit compare`` and ``transferkit explore``."""
+"""``transferkit compare``, ``explore`` and ``adapt``: options from ``CompareRun``,
+``ExploreRun``, ``AdaptRun`` and ``DataConfig``; the options of the strategies a study
+runs, or of the adaptation method, from the rest of the command line."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from transferkit.cli.console import escape, out, progress
+from transferkit.cli.fit import PLUGIN_ARGS, strategy_fields
+from transferkit.cli.options import config_options, given, plugin_options
+from transferkit.data.config import DataConfig
 from transferkit.errors import ConfigError
+from transferkit.workflows.configs import AdaptRun, CompareRun, ExploreRun
 
-console = Console()
 
-
-def _options(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+def _targeted(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """``finetune.epochs=5`` -> ``{"finetune": {"epochs": "5"}}`` (values are checked by the
     strategy's config)."""
     options: dict[str, dict[str, Any]] = {}
@@ -28,69 +32,66 @@ def _options(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     return options
 
 
-@click.command()
-@click.argument("data")
-@click.option(
-    "--model", "-m", help="Backbone (default: mobilenet_v2 for images, all-MiniLM-L6-v2 for text)."
-)
-@click.option(
-    "--strategies",
-    default="linear-probe,finetune,scratch",
-    show_default=True,
-    help="Comma-separated strategies; include scratch for the verdict on transfer.",
-)
-@click.option(
-    "--sizes",
-    default="4,16,64,all",
-    show_default=True,
-    help="Training examples per class, comma-separated; 'all' uses everything.",
-)
-@click.option("--seeds", type=int, default=3, show_default=True, help="Seeds per cell.")
-@click.option("--test-split", help="Split every run is measured on (default: test).")
-@click.option("--out", "-o", help="Folder for results.json, report.html and report.md.")
-@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
-@click.option(
-    "--no-ci", "no_ci", is_flag=True, help="Allow a single seed (no intervals, no verdict)."
-)
+def _data(positional: list[str], what: str = "DATA") -> str:
+    if len(positional) != 1:
+        extra = f"unexpected argument {positional[1]!r}" if positional else f"no {what} given"
+        raise ConfigError(f"Give one {what} ({extra}); options start with --.")
+    return positional[0]
+
+
+def study_options(
+    args: tuple[str, ...], strategies: list[str], pairs: tuple[str, ...]
+) -> tuple[str, dict[str, dict[str, Any]]]:
+    """DATA, and the options of each strategy: a plain ``--name VALUE`` applies to every
+    listed strategy that has that option, ``--option S.NAME=VALUE`` to strategy S."""
+    fields: dict[str, Any] = {}
+    for name in strategies:
+        fields.update(strategy_fields(name))
+    listed = ", ".join(strategies)
+    positional, shared = plugin_options(
+        args, fields, f"the strategies {listed}", "transferkit strategies NAME"
+    )
+    options = {s: {k: v for k, v in shared.items() if k in strategy_fields(s)} for s in strategies}
+    for strategy, values in _targeted(pairs).items():
+        options.setdefault(strategy, {}).update(values)
+    return _data(positional), options
+
+
+@click.command(context_settings=PLUGIN_ARGS)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="DATA")
+@config_options(CompareRun, DataConfig)
 @click.option(
     "--option",
     "option_pairs",
     multiple=True,
     metavar="STRATEGY.NAME=VALUE",
-    help="A strategy option, e.g. finetune.epochs=5 (repeatable).",
+    help="An option of one strategy, e.g. finetune.epochs=5 (repeatable); a plain "
+    "--epochs 5 applies to every strategy that has it.",
 )
-def compare(
-    data: str,
-    model: str | None,
-    strategies: str,
-    sizes: str,
-    seeds: int,
-    test_split: str | None,
-    out: str | None,
-    overwrite: bool,
-    no_ci: bool,
-    option_pairs: tuple[str, ...],
-) -> None:
+def compare(args: tuple[str, ...], option_pairs: tuple[str, ...], **values: Any) -> None:
     """Compare strategies across training-set sizes and seeds on DATA's test split, and say
     whether transfer beats training from scratch."""
-    from transferkit.cli.main import _progress
-    from transferkit.compare import compare as run
+    from transferkit.workflows.compare import compare as run
 
-    data_options = {"test_split": test_split} if test_split else {}
+    run_values = given(values, CompareRun.field_names())
+    data_options = given(values, DataConfig.field_names())
+    cfg = CompareRun.from_dict(run_values)
+    data, options = study_options(args, cfg.strategies, option_pairs)
     result = run(
         data,
-        model,
-        [s.strip() for s in strategies.split(",") if s.strip()],
-        [s.strip() for s in sizes.split(",") if s.strip()],
-        seeds,
-        out=out,
-        overwrite=overwrite,
-        ci=not no_ci,
-        options=_options(option_pairs),
-        progress=_progress(),
+        cfg.model,
+        cfg.strategies,
+        list(cfg.sizes),
+        cfg.seeds,
+        out=cfg.out,
+        overwrite=cfg.overwrite,
+        ci=cfg.ci,
+        cache=cfg.cache,
+        options=options,
+        progress=progress(),
         **data_options,
     )
-    table = Table(title=f"Test accuracy on {result.test_origin}", title_justify="left")
+    table = Table(title=f"Test accuracy on {escape(result.test_origin)}", title_justify="left")
     for col in ("strategy", "per class", "mean", "95% CI", "per seed", "s / run"):
         table.add_column(col)
     for c in result.cells:
@@ -99,136 +100,85 @@ def compare(
             c.strategy,
             c.size,
             f"{c.mean:.3f}",
-            ci,
+            escape(ci),
             " ".join(f"{a:.3f}" for a in c.accuracies),
             f"{sum(c.seconds) / len(c.seconds):.0f}",
         )
-    console.print(table)
+    out.print(table)
     for v in result.verdicts:
-        console.print(("[green]" if v.kind == "gain" else "[yellow]") + v.sentence)
+        out.print(("[green]" if v.kind == "gain" else "[yellow]") + escape(v.sentence))
     for note in result.notes:
-        console.print(note)
+        out.print(escape(note))
     if result.out:
-        console.print(f"Report: {result.out / 'report.html'}")
+        out.print(f"Report: {escape(str(result.out / 'report.html'))}")
 
 
 @click.command()
 @click.argument("data")
-@click.option(
-    "--model", "-m", help="Backbone (default: mobilenet_v2 for images, all-MiniLM-L6-v2 for text)."
-)
-@click.option("--second", help="A second data set: how separable are the two domains?")
-@click.option("--out", "-o", help="Folder for results.json, report.html and report.md.")
-@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
-@click.option("--seed", type=int, default=0, show_default=True)
-def explore(
-    data: str, model: str | None, second: str | None, out: str | None, overwrite: bool, seed: int
-) -> None:
+@config_options(ExploreRun, DataConfig)
+def explore(data: str, **values: Any) -> None:
     """Look at DATA through a pretrained model's eyes: embedding map, clusters against
     labels, nearest-neighbour accuracy, and domain separability from --second."""
-    from transferkit.cli.main import _progress
-    from transferkit.explore import explore as run
+    from transferkit.workflows.explore import explore as run
 
+    cfg = ExploreRun.from_dict(given(values, ExploreRun.field_names()))
     result = run(
-        data, model, second=second, out=out, overwrite=overwrite, seed=seed, progress=_progress()
+        data, progress=progress(), **cfg.to_dict(), **given(values, DataConfig.field_names())
     )
-    console.print(f"{result.n} examples, {len(result.classes)} classes; map by {result.method}.")
-    console.print(f"Nearest-neighbour accuracy (5-NN, cross-validated): {result.knn_accuracy:.3f}")
-    console.print(
-        f"k-means clusters against labels (adjusted Rand index): {result.cluster_ari:.3f}"
-    )
+    out.print(f"{result.n} examples, {len(result.classes)} classes; map by {result.method}.")
+    out.print(f"Nearest-neighbour accuracy (5-NN, cross-validated): {result.knn_accuracy:.3f}")
+    out.print(f"k-means clusters against labels (adjusted Rand index): {result.cluster_ari:.3f}")
     if result.domain_distance is not None:
-        console.print(
+        out.print(
             f"Domain separability (proxy A-distance, 0 = same, 2 = disjoint): "
             f"{result.domain_distance:.3f}"
         )
     if result.out:
-        console.print(f"Report: {result.out / 'report.html'}")
+        out.print(f"Report: {escape(str(result.out / 'report.html'))}")
 
 
-@click.command()
-@click.option(
-    "--source", required=True, help="Labelled source data (a folder of class folders or a table)."
+@click.command(
+    context_settings=PLUGIN_ARGS,
+    epilog="The method's options go anywhere on the "
+    "line (e.g. --mode finetune --weight 0.5): `transferkit strategies METHOD` lists them.",
 )
-@click.option(
-    "--target",
-    required=True,
-    help="Target-domain data; its labels, if any, are not used for training.",
-)
-@click.option(
-    "--model", "-m", help="Backbone (default: mobilenet_v2 for images, all-MiniLM-L6-v2 for text)."
-)
-@click.option(
-    "--method",
-    default="dann",
-    show_default=True,
-    help="source-only, adabn, coral, dann or mcc (`transferkit strategies dann`).",
-)
-@click.option(
-    "--target-labels",
-    "target_labels",
-    is_flag=False,
-    flag_value="TARGET",
-    default=None,
-    help="Evaluate on target labels after training: the target's own (flag alone) or PATH.",
-)
-@click.option(
-    "--mode",
-    type=click.Choice(["frozen", "finetune"]),
-    help="Adapt cached features "
-    "through a bottleneck (frozen, default) or the whole backbone (finetune).",
-)
-@click.option("--epochs", type=int, help="Maximum epochs.")
-@click.option("--weight", type=float, help="Weight of the adaptation loss.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", "-o", help="Model directory to write.")
-@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
-def adapt(
-    source: str,
-    target: str,
-    model: str | None,
-    method: str,
-    target_labels: str | None,
-    mode: str | None,
-    epochs: int | None,
-    weight: float | None,
-    seed: int,
-    out: str | None,
-    overwrite: bool,
-) -> None:
-    """Adapt a pretrained model to an unlabelled target domain using labelled source data."""
-    from transferkit.adapt import adapt as run
-    from transferkit.cli.main import _progress
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="")
+@config_options(AdaptRun, DataConfig)
+def adapt(args: tuple[str, ...], **values: Any) -> None:
+    """Adapt a pretrained model to an unlabelled target domain (--target) using labelled
+    source data (--source)."""
+    from transferkit.workflows.adapt import adapt as run
 
-    options = {
-        k: v for k, v in {"mode": mode, "epochs": epochs, "weight": weight}.items() if v is not None
-    }
-    labels: Any = True if target_labels == "TARGET" else (target_labels or False)
+    cfg = AdaptRun.from_dict(given(values, AdaptRun.field_names()))
+    if cfg.source is None or cfg.target is None:
+        raise ConfigError("adapt needs both --source (labelled) and --target (unlabelled) data.")
+    method = cfg.method
+    positional, options = plugin_options(
+        args, strategy_fields(method), f"method {method!r}", f"transferkit strategies {method}"
+    )
+    if positional:
+        raise ConfigError(f"Unexpected argument {positional[0]!r}; give data with --source.")
+    run_args = {k: v for k, v in cfg.to_dict().items() if k not in ("source", "target", "method")}
     result = run(
-        source,
-        target,
-        model,
-        method,
-        target_labels=labels,
-        out=out,
-        overwrite=overwrite,
-        seed=seed,
-        progress=_progress(),
+        cfg.source,
+        cfg.target,
+        method=method,
+        progress=progress(),
+        **run_args,
+        **given(values, DataConfig.field_names()),
         **options,
     )
-    m = result.fit.metrics
-    console.print(f"{method}: source {result.fit.held_out} accuracy {result.fit.accuracy:.3f}")
-    if result.target_metrics is not None:
-        console.print(
-            f"[bold]target accuracy {result.target_metrics['accuracy']:.3f}[/bold] "
-            f"({result.target_metrics['n']} examples)"
-        )
-    console.print(
-        f"Domain gap (proxy A-distance): {result.gap_before:.3f} with the pretrained "
-        f"features, {result.gap_after:.3f} after adaptation."
+    fit = result.fit
+    out.print(f"{method}: source {fit.held_out} accuracy {fit.accuracy:.3f}")
+    target = result.target_metrics
+    if target is not None:
+        out.print(f"[bold]target accuracy {target.accuracy:.3f}[/bold] ({target.n} examples)")
+    gaps = result.adaptation
+    out.print(
+        f"Domain gap (proxy A-distance): {gaps.gap_before:.3f} with the pretrained "
+        f"features, {gaps.gap_after:.3f} after adaptation."
     )
-    console.print(f"Time: {m['seconds']:.1f} s.")
+    out.print(f"Time: {fit.metrics.cost.seconds:.1f} s.")
     if result.out:
-        console.print(
-            f"Report: {result.out / 'report.html'}\nModel saved to [bold]{result.out}[/bold]"
-        )
+        out.print(f"Report: {escape(str(result.out / 'report.html'))}")
+        out.print(f"Model saved to [bold]{escape(str(result.out))}[/bold]")

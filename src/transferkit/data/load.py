@@ -23,6 +23,7 @@ from transferkit.data.digits import (
     looks_like_digits_folder,
     read_digits_part,
 )
+from transferkit.data.identity import content_key
 from transferkit.data.images import (
     is_image_file,
     list_images,
@@ -328,8 +329,6 @@ def read_unlabelled(path: str | Path, modality: str, config: DataConfig | None =
             f"{modality}s; give target data of the same kind as the source."
         )
     if modality == "image":
-        from transferkit.features.cache import content_key
-
         parts = _split_parts(root) if root.is_dir() else {}
         ds = _read_part(parts[TRAIN_NAME], config, root) if parts else read_inputs(root, "image")
         # ordered by content, not path: folder names (labels) cannot change what training sees

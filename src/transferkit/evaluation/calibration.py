@@ -97,15 +97,7 @@ def reliability_table(
     n = p.shape[0]
     if n == 0:
         nan = np.full(m, np.nan)
-        return {
-            "lower": edges[:-1],
-            "upper": edges[1:],
-            "confidence": nan,
-            "accuracy": nan.copy(),
-            "count": np.zeros(m, dtype=np.int64),
-            "n": 0,
-            "ece": float("nan"),
-        }
+        return _table(edges, nan, nan.copy(), np.zeros(m, dtype=np.int64), 0, float("nan"))
     conf = p.max(axis=1)
     correct = (p.argmax(axis=1) == y).astype(np.float64)
     # side="left": edges[j-1] < conf <= edges[j]  ->  bin j-1, i.e. half-open (lo, hi].
@@ -119,13 +111,19 @@ def reliability_table(
         mean_acc = np.where(filled, acc_sum / np.maximum(count, 1), np.nan)
     # |B_m|/n * |acc - conf| == |acc_sum - conf_sum| / n: no division by the bin count.
     ece = float(np.abs(acc_sum - conf_sum).sum() / n)
+    return _table(edges, mean_conf, mean_acc, count, int(n), ece)
+
+
+def _table(
+    edges: np.ndarray, conf: np.ndarray, acc: np.ndarray, count: np.ndarray, n: int, ece: float
+) -> dict[str, Any]:
     return {
         "lower": edges[:-1],
         "upper": edges[1:],
-        "confidence": mean_conf,
-        "accuracy": mean_acc,
+        "confidence": conf,
+        "accuracy": acc,
         "count": count,
-        "n": int(n),
+        "n": n,
         "ece": ece,
     }
 

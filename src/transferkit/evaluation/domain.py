@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from transferkit.errors import ConfigError, DataError
 
 __all__ = ["proxy_a_distance"]
+
+
+def _checked(
+    source: npt.ArrayLike, target: npt.ArrayLike, folds: Any
+) -> tuple[np.ndarray, np.ndarray, int]:
+    if isinstance(folds, bool) or not isinstance(folds, int | np.integer) or folds < 2:
+        raise ConfigError(f"proxy_a_distance needs folds of at least 2, not {folds!r}.")
+    s = np.asarray(source, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    if s.ndim != 2 or t.ndim != 2 or s.shape[1] != t.shape[1]:
+        raise ValueError(
+            f"source and target must be 2-D with the same number of features, got shapes "
+            f"{s.shape} and {t.shape}."
+        )
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(t))):
+        raise ValueError("source and target features must not contain NaN or infinite values.")
+    if min(s.shape[0], t.shape[0]) < folds:
+        raise DataError(
+            f"The proxy A-distance with {folds} folds needs at least {folds} examples in each "
+            f"domain, got {s.shape[0]} source and {t.shape[0]} target examples."
+        )
+    return s, t, int(folds)
 
 
 def proxy_a_distance(
@@ -46,25 +70,8 @@ def proxy_a_distance(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if isinstance(folds, bool) or not isinstance(folds, int | np.integer) or folds < 2:
-        raise ConfigError(f"proxy_a_distance needs folds of at least 2, not {folds!r}.")
-    folds = int(folds)
-    s = np.asarray(source, dtype=np.float64)
-    t = np.asarray(target, dtype=np.float64)
-    if s.ndim != 2 or t.ndim != 2 or s.shape[1] != t.shape[1]:
-        raise ValueError(
-            f"source and target must be 2-D with the same number of features, got shapes "
-            f"{s.shape} and {t.shape}."
-        )
-    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(t))):
-        raise ValueError("source and target features must not contain NaN or infinite values.")
+    s, t, folds = _checked(source, target, folds)
     size = min(s.shape[0], t.shape[0])
-    if size < folds:
-        raise DataError(
-            f"The proxy A-distance with {folds} folds needs at least {folds} examples in each "
-            f"domain, got {s.shape[0]} source and {t.shape[0]} target examples."
-        )
-
     rng = np.random.default_rng(seed)
     if s.shape[0] > size:
         s = s[np.sort(rng.choice(s.shape[0], size, replace=False))]

@@ -18,6 +18,7 @@ import torch
 
 from transferkit.backbones.base import Backbone
 from transferkit.evaluation.paraphrases import PAIRS
+from transferkit.evaluation.results import Forgetting
 from transferkit.evaluation.similarity import linear_cka
 from transferkit.features import FeatureCache, embed
 
@@ -50,24 +51,25 @@ def measure_forgetting(
     probe_inputs: Sequence[Any],
     adapted_features: np.ndarray | None = None,
     cache: FeatureCache | None = None,
-) -> dict[str, Any]:
+) -> Forgetting:
     """Forgetting figures on held-out ``probe_inputs`` (images), or on the paraphrase probe
     (text). ``adapted_features`` may be passed when already computed."""
-    out: dict[str, Any] = {}
     if original.modality == "text":
         sentences = [s for pair in PAIRS for s in pair]
         before, _ = embed(original, sentences, cache=cache)
         after, _ = embed(adapted, sentences)
-        out["paraphrase_auc_before"] = paraphrase_auc(before[0::2], before[1::2])
-        out["paraphrase_auc_after"] = paraphrase_auc(after[0::2], after[1::2])
-        out["cka"] = linear_cka(before, after)
-        out["probe"] = f"{len(PAIRS)} paraphrase pairs"
-        return out
+        return Forgetting(
+            cka=linear_cka(before, after),
+            probe=f"{len(PAIRS)} paraphrase pairs",
+            paraphrase_auc_before=paraphrase_auc(before[0::2], before[1::2]),
+            paraphrase_auc_after=paraphrase_auc(after[0::2], after[1::2]),
+        )
     before, _ = embed(original, probe_inputs, cache=cache)
     after = adapted_features if adapted_features is not None else embed(adapted, probe_inputs)[0]
-    out["cka"] = linear_cka(before, after)
-    out["probe"] = f"{len(probe_inputs)} held-out images"
     z0, z1 = source_predictions(original, before), source_predictions(adapted, after)
-    if z0 is not None and z1 is not None:
-        out["source_agreement"] = float(np.mean(z0 == z1))
-    return out
+    agreement = float(np.mean(z0 == z1)) if z0 is not None and z1 is not None else None
+    return Forgetting(
+        cka=linear_cka(before, after),
+        probe=f"{len(probe_inputs)} held-out images",
+        source_agreement=agreement,
+    )

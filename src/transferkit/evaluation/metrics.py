@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+
+from transferkit.evaluation.results import ClassMetrics, SplitMetrics
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -15,7 +15,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def classification_metrics(
     y_true: np.ndarray, proba: np.ndarray, classes: list[str]
-) -> dict[str, Any]:
+) -> SplitMetrics:
     """Accuracy, macro-F1, log loss, a per-class table and the confusion matrix.
 
     Args:
@@ -26,27 +26,25 @@ def classification_metrics(
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     y_true = np.asarray(y_true)
+    if len(y_true) == 0:  # an empty split: nothing to count (scikit-learn refuses it)
+        nan, empty = float("nan"), [[0] * len(classes) for _ in classes]
+        per_class = {c: ClassMetrics(0.0, 0.0, 0.0, 0) for c in classes}
+        return SplitMetrics(0, nan, nan, nan, per_class, empty)
     y_pred = proba.argmax(axis=1)
     labels = list(range(len(classes)))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
     present = support > 0
-    eps = 1e-12
-    log_loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(y_true)), y_true], eps, 1.0))))
-    return {
-        "n": len(y_true),
-        "accuracy": float(np.mean(y_pred == y_true)) if len(y_true) else float("nan"),
-        "macro_f1": float(np.mean(f1[present])) if present.any() else float("nan"),
-        "log_loss": log_loss,
-        "per_class": {
-            c: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
-            }
+    picked = np.clip(proba[np.arange(len(y_true)), y_true], 1e-12, 1.0)
+    return SplitMetrics(
+        n=len(y_true),
+        accuracy=float(np.mean(y_pred == y_true)) if len(y_true) else float("nan"),
+        macro_f1=float(np.mean(f1[present])) if present.any() else float("nan"),
+        log_loss=float(-np.mean(np.log(picked))),
+        per_class={
+            c: ClassMetrics(float(precision[i]), float(recall[i]), float(f1[i]), int(support[i]))
             for i, c in enumerate(classes)
         },
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-    }
+        confusion_matrix=confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    )

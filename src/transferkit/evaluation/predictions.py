@@ -5,13 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from transferkit.data.dataset import Dataset
-from transferkit.evaluation.metrics import classification_metrics
-from transferkit.progress import SILENT, Progress
+from transferkit.evaluation.results import SplitMetrics
 
 
 @dataclass
@@ -20,17 +17,7 @@ class SplitPredictions:
     origins: list[str]
     y: np.ndarray
     proba: np.ndarray
-    metrics: dict[str, Any]
-
-
-def predict_split(
-    model: Any, ds: Dataset, split: str, progress: Progress = SILENT
-) -> SplitPredictions:
-    y = ds.encode(model.classes_)
-    proba = model.predict_proba(ds, progress)
-    return SplitPredictions(
-        split, list(ds.origins), y, proba, classification_metrics(y, proba, model.classes_)
-    )
+    metrics: SplitMetrics
 
 
 def predictions_csv(preds: list[SplitPredictions], classes: list[str]) -> str:

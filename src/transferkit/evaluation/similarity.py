@@ -21,6 +21,22 @@ def _centred_unit(a: np.ndarray) -> np.ndarray | None:
     return a / np.linalg.norm(a)
 
 
+def _paired(X: npt.ArrayLike, Y: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Two finite float64 representations ``[n, d]`` of the same ``n`` examples."""
+    x = np.asarray(X, dtype=np.float64)
+    y = np.asarray(Y, dtype=np.float64)
+    x, y = (x[:, None] if x.ndim == 1 else x), (y[:, None] if y.ndim == 1 else y)
+    if x.ndim != 2 or y.ndim != 2:
+        raise ValueError(f"X and Y must be 2-D [n, d], got shapes {x.shape} and {y.shape}.")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"X and Y must describe the same examples: got {x.shape[0]} and {y.shape[0]} rows."
+        )
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("X and Y must not contain NaN or infinite values.")
+    return x, y
+
+
 def linear_cka(X: npt.ArrayLike, Y: npt.ArrayLike) -> float:
     """Linear centred kernel alignment between two representations of the same examples.
 
@@ -49,20 +65,7 @@ def linear_cka(X: npt.ArrayLike, Y: npt.ArrayLike) -> float:
         CKA in ``[0, 1]``; NaN when either representation is constant over the examples
         (CKA is undefined then).
     """
-    x = np.asarray(X, dtype=np.float64)
-    y = np.asarray(Y, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
-    if y.ndim == 1:
-        y = y[:, None]
-    if x.ndim != 2 or y.ndim != 2:
-        raise ValueError(f"X and Y must be 2-D [n, d], got shapes {x.shape} and {y.shape}.")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"X and Y must describe the same examples: got {x.shape[0]} and {y.shape[0]} rows."
-        )
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("X and Y must not contain NaN or infinite values.")
+    x, y = _paired(X, Y)
     n, d1 = x.shape
     d2 = y.shape[1]
     if n < 2:

@@ -9,35 +9,17 @@ fingerprint holds ``key -> float32 vector``; SQLite makes concurrent writers saf
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from transferkit.data.identity import content_key
 from transferkit.runtime import cache_dir
 
-
-def content_key(raw: Any) -> str:
-    """Digest of an input's content: file bytes for paths, UTF-8 for texts, raw bytes for
-    arrays and in-memory images."""
-    h = hashlib.blake2b(digest_size=16)
-    if isinstance(raw, Path):
-        with open(raw, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    elif isinstance(raw, str):
-        h.update(b"text:" + raw.encode("utf-8"))
-    elif isinstance(raw, np.ndarray):
-        h.update(f"array:{raw.dtype}:{raw.shape}:".encode() + np.ascontiguousarray(raw).tobytes())
-    elif hasattr(raw, "tobytes") and hasattr(raw, "mode"):  # PIL image
-        h.update(f"pil:{raw.mode}:{raw.size}:".encode() + raw.tobytes())
-    else:
-        raise TypeError(f"cannot key input of type {type(raw).__name__}")
-    return h.hexdigest()
+__all__ = ["FeatureCache", "content_key"]
 
 
 class FeatureCache:

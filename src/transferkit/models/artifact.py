@@ -1,10 +1,11 @@
-"""Model directories: written atomically, read back to identical predictions.
+"""Model directories on disk: written atomically, read back as data.
 
 Layout::
 
     MODEL_DIR/
-      config.json         classes, backbone source and preprocessing, strategy and every
-                          hyper-parameter, data summary, seed, library versions
+      config.json         the ModelRecord: classes, backbone source and preprocessing, the
+                          head's description, strategy and every hyper-parameter, data
+                          summary, seed, calibration, library versions (docs/formats.md)
       model.safetensors   all weights (no pickle anywhere)
       backbone/           what rebuilding the architecture needs (HF config, tokenizer)
       metrics.json        what the run measured (written by fit)
@@ -12,7 +13,8 @@ Layout::
 
 A directory is assembled under a hidden temporary name beside its destination and renamed
 into place only when complete, so an interrupted run never leaves a directory that looks
-finished, and an existing one is replaced only when asked.
+finished, and an existing one is replaced only when asked. This module knows files, not
+models: ``models.model`` builds the network from what it reads.
 """
 
 from __future__ import annotations
@@ -26,9 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from transferkit.errors import ModelDirError
+from transferkit.models.record import ModelRecord
 
-FORMAT = "transferkit-model"
-FORMAT_VERSION = 1
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 BACKBONE_FILES = "backbone"
@@ -83,27 +84,17 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")
 
 
-def fill_model_files(model: Any, directory: Path) -> None:
+def write_model_files(record: ModelRecord, network: Any, backbone: Any, directory: Path) -> None:
+    """config.json, the weights and the backbone's own files into ``directory``."""
     from safetensors.torch import save_model as save_weights
 
-    record = {"format": FORMAT, "format_version": FORMAT_VERSION, **model.record}
-    write_json(directory / CONFIG, record)
-    save_weights(model.classifier, str(directory / WEIGHTS))
-    model.backbone.save_files(directory / BACKBONE_FILES)
+    write_json(directory / CONFIG, record.to_dict())
+    save_weights(network, str(directory / WEIGHTS))
+    backbone.save_files(directory / BACKBONE_FILES)
 
 
-def save_model(
-    model: Any, out: Path, overwrite: bool = False, extra: Callable[[Path], None] | None = None
-) -> Path:
-    def fill(tmp: Path) -> None:
-        fill_model_files(model, tmp)
-        if extra is not None:
-            extra(tmp)
-
-    return write_atomically(out, fill, overwrite)
-
-
-def read_record(directory: Path) -> dict[str, Any]:
+def read_record(directory: Path) -> ModelRecord:
+    """The record of a complete model directory (format 1 directories are upgraded)."""
     directory = Path(directory).expanduser()
     if not directory.is_dir():
         raise ModelDirError(
@@ -116,53 +107,20 @@ def read_record(directory: Path) -> dict[str, Any]:
             "is missing); give the --out folder of a finished fit."
         )
     try:
-        record = json.loads(config.read_text())
-    except json.JSONDecodeError:
+        raw = json.loads(config.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ModelDirError(
             f"{config} is not valid JSON; the model directory is damaged."
         ) from None
-    if record.get("format") != FORMAT:
-        raise ModelDirError(
-            f"{directory} was not written by transferkit; give a transferkit model folder."
-        )
-    version = record.get("format_version")
-    if version != FORMAT_VERSION:
-        made_by = record.get("transferkit_version", "an unknown version")
-        raise ModelDirError(
-            f"{directory} was written by transferkit {made_by} in model format {version}, but "
-            f"this transferkit reads format {FORMAT_VERSION}; re-run the fit, or load it with "
-            f"transferkit {made_by}."
-        )
-    return record
+    return ModelRecord.from_dict(raw, str(config))
 
 
-def load_model(directory: str | Path) -> Any:
-    """Rebuild a saved model; its predictions equal those its run reported."""
-    from safetensors.torch import load_model as load_weights
+def load_weights(network: Any, directory: Path) -> None:
+    """Load ``model.safetensors`` into ``network``, which must match it exactly."""
+    from safetensors.torch import load_model as load_into
 
-    from transferkit.backbones import create_backbone
-    from transferkit.backbones.preprocessing import ImagePreprocessing
-    from transferkit.models.classifier import Classifier
-    from transferkit.models.familiarity import FILE as FAMILIARITY_FILE
-    from transferkit.models.familiarity import Familiarity
-    from transferkit.models.model import TransferModel
-    from transferkit.strategies import STRATEGIES
-
-    directory = Path(directory).expanduser()
-    record = read_record(directory)
-    bb = record["backbone"]
-    files = directory / BACKBONE_FILES
-    backbone = create_backbone(
-        bb["source"], pretrained=False, files=files if files.is_dir() else None
-    )
-    if bb["modality"] == "image":
-        backbone.preprocessing = ImagePreprocessing.from_dict(bb["preprocessing"])
-    classifier = Classifier(backbone, len(record["classes"]))
-    strategy = record.get("strategy", {}).get("name")
-    if strategy in STRATEGIES:
-        STRATEGIES.get(strategy).rebuild(classifier, record)
     try:
-        missing, unexpected = load_weights(classifier, str(directory / WEIGHTS), strict=False)
+        missing, unexpected = load_into(network, str(directory / WEIGHTS), strict=False)
     except Exception as exc:
         raise ModelDirError(
             f"Cannot read the weights in {directory} ({exc}); the file is damaged."
@@ -172,10 +130,8 @@ def load_model(directory: str | Path) -> Any:
             f"The weights in {directory} do not fit the recorded architecture "
             f"({len(missing)} missing, {len(unexpected)} unexpected tensors); re-run the fit."
         )
-    classifier.eval()
-    if record.get("channels_last"):
-        backbone.use_channels_last(True)
-    model = TransferModel(classifier, record["classes"], record)
-    if record.get("familiarity") and (directory / FAMILIARITY_FILE).exists():
-        model.familiarity = Familiarity.load(directory, record["familiarity"])
-    return model
+
+
+def backbone_files(directory: Path) -> Path | None:
+    files = Path(directory) / BACKBONE_FILES
+    return files if files.is_dir() else None

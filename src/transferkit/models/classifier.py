@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from transferkit.backbones.base import Backbone
+from transferkit.models.heads import LinearHead
 
 
 class Classifier(nn.Module):
@@ -17,16 +18,26 @@ class Classifier(nn.Module):
     Modules marked frozen with ``freeze`` keep ``requires_grad=False`` and stay in eval
     mode even when the classifier is put in training mode, so their batch-norm statistics
     and dropout never change: a frozen part computes exactly what it computed before.
+    The classifier remembers whether any batch-norm layer of the backbone ever ran in
+    training mode (``batchnorm_trained``), so a run can say when drifting statistics may
+    explain what it sees, whichever strategy trained it.
     """
 
-    def __init__(self, backbone: Backbone, num_classes: int, head: nn.Module | None = None) -> None:
+    def __init__(
+        self, backbone: Backbone, classes: list[str], head: nn.Module | None = None
+    ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.head = head if head is not None else nn.Linear(backbone.num_features, num_classes)
-        self.num_classes = num_classes
+        self.classes = list(classes)
+        self.head = head if head is not None else LinearHead(backbone.num_features, self.classes)
         self._frozen: list[nn.Module] = []
         self._eval_only: list[nn.Module] = []
         self.last_features: torch.Tensor | None = None
+        self.batchnorm_trained = False
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
 
     def forward(self, batch: Any) -> torch.Tensor:
         return self.classify(self.backbone.forward_features(batch))
@@ -67,6 +78,12 @@ class Classifier(nn.Module):
         super().train(mode)
         for m in [*self._frozen, *self._eval_only]:
             m.eval()
+        if mode and not self.batchnorm_trained:
+            self.batchnorm_trained = any(
+                m.training
+                for m in self.backbone.modules()
+                if isinstance(m, nn.modules.batchnorm._BatchNorm)
+            )
         return self
 
     def trainable_parameters(self) -> int:

@@ -1,7 +1,14 @@
-"""The trained model a user holds: predict, predict_proba, embed, evaluate, save."""
+"""The trained model a user holds: predict, predict_proba, embed, evaluate, save.
+
+Every prediction goes through one method, ``predictions``: the command line's ``predict``
+and ``evaluate``, ``predict_proba`` and the fit's own held-out predictions all divide the
+same head logits by the same recorded temperatures.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,27 +20,56 @@ from transferkit.data.dataset import Dataset
 from transferkit.data.load import read_dataset, read_inputs
 from transferkit.errors import DataError, IncompatibleError, NotFittedError
 from transferkit.evaluation.metrics import classification_metrics, softmax
+from transferkit.evaluation.results import SplitMetrics
 from transferkit.features.cache import FeatureCache
 from transferkit.features.extract import embed
+from transferkit.models import artifact
 from transferkit.models.classifier import Classifier
+from transferkit.models.familiarity import FILE as FAMILIARITY_FILE
 from transferkit.models.familiarity import Familiarity
+from transferkit.models.heads import build_head, task_slices
+from transferkit.models.record import ModelRecord
 from transferkit.progress import SILENT, Progress
 
 Inputs = Dataset | str | Path | list[Any]
 
 
+@dataclass
+class Outputs:
+    """One pass of the network over some inputs: backbone features and raw head logits
+    (every task's, uncalibrated)."""
+
+    dataset: Dataset
+    features: np.ndarray
+    logits: np.ndarray
+
+
+@dataclass
+class Predictions:
+    """What a model says about some inputs: calibrated probabilities of one task, and
+    whether each input is unlike the training data (``None`` without a familiarity check)."""
+
+    origins: list[str]
+    classes: list[str]
+    proba: np.ndarray
+    unfamiliar: np.ndarray | None
+
+    @property
+    def labels(self) -> list[str]:
+        return [self.classes[i] for i in self.proba.argmax(axis=1)]
+
+
 class TransferModel:
-    """A classifier together with its class names and the record of how it was made.
+    """A classifier together with the record of how it was made.
 
     ``classes_`` are the label names in the order of ``predict_proba``'s columns;
-    ``record`` is what ``config.json`` holds (backbone, preprocessing, strategy and its
-    hyper-parameters, data summary, seed, library versions).
+    ``record`` is the ``ModelRecord`` that ``config.json`` holds.
     """
 
-    def __init__(self, classifier: Classifier, classes: list[str], record: dict[str, Any]) -> None:
+    def __init__(self, classifier: Classifier, record: ModelRecord) -> None:
         self.classifier = classifier
-        self.classes_ = list(classes)
         self.record = record
+        self.classes_ = list(record.classes)
         self.cache: FeatureCache | None = None
         self.familiarity: Familiarity | None = None
 
@@ -44,6 +80,11 @@ class TransferModel:
     @property
     def modality(self) -> str:
         return self.classifier.backbone.modality
+
+    @property
+    def tasks_(self) -> dict[str, list[str]]:
+        """Task name -> classes; one task ("label") unless trained with several heads."""
+        return self.record.tasks
 
     def as_dataset(self, inputs: Inputs, text_column: str | None = None) -> Dataset:
         """Coerce what a user passes (paths, texts, a folder, a table) to a ``Dataset``."""
@@ -74,44 +115,15 @@ class TransferModel:
     def embed(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
         """Backbone features ``[N, num_features]`` of the inputs."""
         ds = self.as_dataset(inputs)
-        use_cache = self.cache if self.record.get("backbone_frozen") else None
+        use_cache = self.cache if self.record.backbone_frozen else None
         feats, _ = embed(self.backbone, ds.inputs, cache=use_cache, progress=progress)
         return feats
 
-    @property
-    def tasks_(self) -> dict[str, list[str]]:
-        """Task name -> classes; one task ("label") unless trained with ``multitask``."""
-        details = self.record.get("strategy", {}).get("details", {})
-        return details.get("tasks") or {"label": self.classes_}
-
-    def _task_slice(self, task: str | None) -> slice:
-        tasks = self.tasks_
-        name = task if task is not None else next(iter(tasks))
-        if name not in tasks:
-            raise DataError(f"This model has no task {name!r}; its tasks are {', '.join(tasks)}.")
-        start = 0
-        for t, classes in tasks.items():
-            if t == name:
-                return slice(start, start + len(classes))
-            start += len(classes)
-        raise AssertionError("unreachable")
-
-    def task_probabilities(
-        self, inputs: Inputs, progress: Progress = SILENT
-    ) -> dict[str, np.ndarray]:
-        """Probabilities of every task from one pass over the inputs."""
-        logits = self._all_logits(inputs, progress)
-        return {t: softmax(logits[:, self._task_slice(t)]) for t in self.tasks_}
-
-    @property
-    def temperature(self) -> float:
-        """Divides the logits; fitted on validation data so probabilities are calibrated."""
-        return float(self.record.get("calibration", {}).get("temperature", 1.0))
-
-    def analyse(self, inputs: Inputs, progress: Progress = SILENT) -> tuple[np.ndarray, np.ndarray]:
-        """Features ``[N, d]`` and uncalibrated logits ``[N, all classes]`` in one pass."""
-        features = self.embed(inputs, progress)
-        return features, self.head_logits(features)
+    def outputs(self, inputs: Inputs, progress: Progress = SILENT) -> Outputs:
+        """Features and raw logits of every task, in one pass over the inputs."""
+        ds = self.as_dataset(inputs)
+        features = self.embed(ds, progress)
+        return Outputs(ds, features, self.head_logits(features))
 
     @torch.inference_mode()
     def head_logits(self, features: np.ndarray) -> np.ndarray:
@@ -125,6 +137,41 @@ class TransferModel:
         finally:
             head.train(was_training)
 
+    def _task(self, task: str | None) -> str:
+        name = task if task is not None else next(iter(self.tasks_))
+        if name not in self.tasks_:
+            raise DataError(
+                f"This model has no task {name!r}; its tasks are {', '.join(self.tasks_)}."
+            )
+        return name
+
+    def task_logits(self, logits: np.ndarray, task: str | None = None) -> np.ndarray:
+        """One task's columns of the raw head logits ``[N, all classes]``."""
+        return logits[:, task_slices(self.tasks_)[self._task(task)]]
+
+    def calibrated_logits(self, logits: np.ndarray, task: str | None = None) -> np.ndarray:
+        """One task's raw logits divided by its recorded temperature."""
+        name = self._task(task)
+        return self.task_logits(logits, name) / self.record.calibration.temperature(name)
+
+    def predictions(
+        self, inputs: Inputs | Outputs, task: str | None = None, progress: Progress = SILENT
+    ) -> Predictions:
+        """Calibrated probabilities of ``task`` (default: the main one) and the
+        unfamiliar-input flags: the one place a prediction is made."""
+        out = inputs if isinstance(inputs, Outputs) else self.outputs(inputs, progress)
+        name = self._task(task)
+        flags = self.familiarity.flags(out.features) if self.familiarity is not None else None
+        proba = softmax(self.calibrated_logits(out.logits, name))
+        return Predictions(list(out.dataset.origins), self.tasks_[name], proba, flags)
+
+    def task_probabilities(
+        self, inputs: Inputs, progress: Progress = SILENT
+    ) -> dict[str, np.ndarray]:
+        """Probabilities of every task from one pass over the inputs."""
+        out = self.outputs(inputs, progress)
+        return {t: self.predictions(out, t).proba for t in self.tasks_}
+
     def unfamiliar(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
         """True for inputs unlike anything the model was trained on (see ``Familiarity``)."""
         if self.familiarity is None:
@@ -134,36 +181,79 @@ class TransferModel:
     def decision_function(
         self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None
     ) -> np.ndarray:
-        """Logits ``[N, n_classes]`` (of ``task`` for a multi-task model; default: the main
-        task)."""
-        return self._all_logits(inputs, progress)[:, self._task_slice(task)]
-
-    def _all_logits(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
-        return self.head_logits(self.embed(inputs, progress)) / self.temperature
+        """Calibrated logits ``[N, n_classes]`` of ``task`` (default: the main task)."""
+        return self.calibrated_logits(self.outputs(inputs, progress).logits, task)
 
     def predict_proba(
         self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None
     ) -> np.ndarray:
         """Class probabilities ``[N, n_classes]``, columns in the order of ``classes_`` (or
         of ``tasks_[task]``)."""
-        return softmax(self.decision_function(inputs, progress, task))
+        return self.predictions(inputs, task, progress).proba
 
     def predict(
         self, inputs: Inputs, progress: Progress = SILENT, task: str | None = None
     ) -> list[str]:
-        proba = self.predict_proba(inputs, progress, task)
-        classes = self.tasks_[task] if task is not None else self.classes_
-        return [classes[i] for i in proba.argmax(axis=1)]
+        return self.predictions(inputs, task, progress).labels
 
     def evaluate(
         self, data: Dataset | str | Path, split: str | None = None, progress: Progress = SILENT
-    ) -> dict[str, Any]:
+    ) -> SplitMetrics:
         """Metrics on labelled data (a Dataset, a folder of class folders, a labelled table)."""
         ds = data if isinstance(data, Dataset) else read_dataset(data, split=split)
         y = ds.encode(self.classes_)
         return classification_metrics(y, self.predict_proba(ds, progress), self.classes_)
 
     def save(self, directory: str | Path, overwrite: bool = False) -> Path:
-        from transferkit.models.artifact import save_model
-
         return save_model(self, Path(directory), overwrite=overwrite)
+
+
+def save_model(
+    model: TransferModel,
+    out: Path,
+    overwrite: bool = False,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a model directory atomically; ``extra(tmp)`` adds files (metrics, reports)."""
+
+    def fill(tmp: Path) -> None:
+        artifact.write_model_files(model.record, model.classifier, model.backbone, tmp)
+        if model.familiarity is not None:
+            model.familiarity.save(tmp)
+        if extra is not None:
+            extra(tmp)
+
+    return artifact.write_atomically(out, fill, overwrite)
+
+
+Rebuild = Callable[[Classifier, ModelRecord], None]
+
+
+def load_model(directory: str | Path, rebuild: Rebuild | None = None) -> TransferModel:
+    """Rebuild a saved model; its predictions equal those its run reported.
+
+    ``rebuild(classifier, record)`` changes the freshly built network to what training
+    made of it (e.g. inserts adapters) before the weights are loaded.
+    """
+    from transferkit.backbones import create_backbone
+    from transferkit.backbones.preprocessing import ImagePreprocessing
+
+    directory = Path(directory).expanduser()
+    record = artifact.read_record(directory)
+    bb = record.backbone
+    backbone = create_backbone(
+        bb["source"], pretrained=False, files=artifact.backbone_files(directory)
+    )
+    if bb["modality"] == "image":
+        backbone.preprocessing = ImagePreprocessing.from_dict(bb["preprocessing"])
+    classifier = Classifier(backbone, record.classes, build_head(record.head))
+    if rebuild is not None:
+        rebuild(classifier, record)
+    artifact.load_weights(classifier, directory)
+    classifier.eval()
+    if record.channels_last:
+        backbone.use_channels_last(True)
+    model = TransferModel(classifier, record)
+    if record.familiarity and (directory / FAMILIARITY_FILE).exists():
+        model.familiarity = Familiarity.load(directory, record.familiarity)
+    return model

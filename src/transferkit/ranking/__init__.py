@@ -1,10 +1,10 @@
-"""Choosing the pretrained model before training: ``rank`` scores every candidate
-backbone on the data with the transferability scores (``transferkit.scores``), from its
-frozen features alone, and recommends one with its uncertainty (from resampling the examples)."""
+"""Choosing the pretrained model before training: the pieces of ``transferkit.rank``
+(``workflows/rank.py``), which scores every candidate backbone on the data with the
+transferability scores (``transferkit.scores``) from its frozen features alone, and
+recommends one with its uncertainty (from resampling the examples)."""
 
 from transferkit.ranking.config import RankConfig
 from transferkit.ranking.result import Agreement, RankResult, Recommendation
-from transferkit.ranking.run import rank
 from transferkit.ranking.scoring import CandidateScores, ScoreValue
 
 __all__ = [
@@ -14,5 +14,4 @@ __all__ = [
     "RankResult",
     "Recommendation",
     "ScoreValue",
-    "rank",
 ]

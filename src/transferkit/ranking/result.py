@@ -241,11 +241,6 @@ class RankResult:
             "seconds": {"total": self.seconds, "bootstrap": self.bootstrap_seconds},
         }
 
-    def __str__(self) -> str:
-        from transferkit.ranking.report import render_text
-
-        return render_text(self)
-
 
 def _candidate_dict(c: CandidateScores) -> dict[str, Any]:
     return {

@@ -3,49 +3,45 @@ map of both domains, then the usual fit report (on the source validation split).
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
+from transferkit.evaluation.embedding import pca_2d
+from transferkit.evaluation.results import AdaptMetrics
+from transferkit.models.record import ModelRecord
 from transferkit.reporting import plots
-from transferkit.reporting.fit_report import pca_2d
 from transferkit.reporting.metrics import metrics_section
+from transferkit.reporting.report import Report
 from transferkit.reporting.sections import Section, Table
 
 
-def adapt_report(result: Any, points: np.ndarray, labels: list[str], groups: list[str]) -> Any:
-    from transferkit.api import fit_report_of
-
-    report = fit_report_of(result.fit)
-    method = result.fit.model.record["strategy"]["name"]
-    report.title = f"Domain adaptation with {method}: {report.title}"
+def adapt_report(report: Report, record: ModelRecord, adaptation: AdaptMetrics) -> Report:
+    """``report`` (the source fit's) with the adaptation's sections in front."""
+    report.title = f"Domain adaptation with {record.strategy.name}: {report.title}"
     first: list[Section] = []
-    if result.target_metrics is not None:
-        section = metrics_section("target", result.target_metrics, result.model.classes_)
+    target = adaptation.target_metrics
+    if target is not None:
+        section = metrics_section("target", target, record.classes)
         section.verdict = (
-            f"Accuracy {result.target_metrics['accuracy']:.3f} on the target "
+            f"Accuracy {target.accuracy:.3f} on the target "
             "domain (its labels were read only for this evaluation)."
         )
         section.level = "good"
         first.append(section)
-    rows = [["pretrained features", result.gap_before], ["after adaptation", result.gap_after]]
-    shrank = result.gap_after < result.gap_before
+    before, after = adaptation.gap_before, adaptation.gap_after
+    rows = [["pretrained features", before], ["after adaptation", after]]
+    shrank = after < before
+    figures = []
+    if adaptation.map is not None:
+        m = adaptation.map
+        title = "Source and target after adaptation (PCA)"
+        figures.append(plots.embedding_map(pca_2d(m.points), m.labels, title, groups=m.groups))
     first.append(
         Section(
             "Domain gap",
             table=Table(["representation", "proxy A-distance (0 = same, 2 = disjoint)"], rows),
             text="How well a linear classifier tells source from target apart (cross-validated).",
             verdict=f"The domain gap {'shrank' if shrank else 'did not shrink'}: "
-            f"{result.gap_before:.3f} before, {result.gap_after:.3f} after.",
+            f"{before:.3f} before, {after:.3f} after.",
             level="good" if shrank else "warn",
-            figures=[
-                plots.embedding_map(
-                    pca_2d(points),
-                    labels,
-                    "Source and target after adaptation (PCA)",
-                    groups=groups,
-                )
-            ],
+            figures=figures,
         )
     )
     report.sections = first + report.sections

@@ -8,46 +8,39 @@ from typing import Any
 
 import numpy as np
 
+from transferkit.evaluation.embedding import pca_2d
+from transferkit.evaluation.results import SPLIT_NAMES, FitMetrics
+from transferkit.models.record import ModelRecord
 from transferkit.reporting import plots
 from transferkit.reporting.metrics import metrics_section
 from transferkit.reporting.report import Report
 from transferkit.reporting.sections import Section, Table
 
-SPLIT_NAMES = {"test": "test", "val": "validation", "cv": "cross-validation on train"}
+
+def _headline(metrics: FitMetrics, held: str) -> Section:
+    m = metrics.splits[held]
+    return metrics_section(SPLIT_NAMES[held], m, m.classes)
 
 
-def pca_2d(features: np.ndarray) -> np.ndarray:
-    """The first two principal components (a quick, deterministic embedding map)."""
-    centred = features - features.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    return centred @ vt[:2].T
-
-
-def _headline(metrics: dict[str, Any], held: str) -> Section:
-    m = metrics[held]
-    return metrics_section(SPLIT_NAMES[held], m, list(m["per_class"]))
-
-
-def _calibration(metrics: dict[str, Any], held: str) -> Section | None:
-    cal = metrics.get("calibration") or {}
-    split = cal.get(held) or cal.get("val")
-    if not split:
+def _calibration(metrics: FitMetrics, held: str) -> Section | None:
+    cal = metrics.calibration
+    split = cal.splits.get(held) or cal.splits.get("val") if cal is not None else None
+    if cal is None or split is None:
         return None
-    t = cal["temperature"]
     verdict = (
-        f"Expected calibration error {split['ece_before']:.3f} before, "
-        f"{split['ece_after']:.3f} after temperature scaling (T = {t:.2f})."
+        f"Expected calibration error {split.ece_before:.3f} before, "
+        f"{split.ece_after:.3f} after temperature scaling (T = {cal.temperature:.2f})."
     )
     figure = plots.reliability_diagram(
-        _arrays(split["reliability_before"]),
+        _arrays(split.reliability_before),
         f"Reliability ({SPLIT_NAMES.get(held, held)})",
-        bins_after=_arrays(split["reliability_after"]),
+        bins_after=_arrays(split.reliability_after),
     )
     text = (
-        f"The temperature was fitted on the {cal['fitted_on']}, never on test; logits are "
+        f"The temperature was fitted on the {cal.fitted_on}, never on test; logits are "
         "divided by it. A well-calibrated model is right 80% of the time when it says 80%."
     )
-    level = "good" if split["ece_after"] <= split["ece_before"] else "warn"
+    level = "good" if split.ece_after <= split.ece_before else "warn"
     return Section("Calibration", text=text, figures=[figure], verdict=verdict, level=level)
 
 
@@ -62,11 +55,11 @@ def _arrays(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _familiarity(metrics: dict[str, Any]) -> Section | None:
-    fam = metrics.get("familiarity") or {}
-    if "threshold" not in fam:
+def _familiarity(metrics: FitMetrics) -> Section | None:
+    if metrics.familiarity is None:
         return None
-    rates = ", ".join(f"{r:.1%} of {SPLIT_NAMES.get(s, s)}" for s, r in fam["flagged"].items())
+    fam, flagged = metrics.familiarity.described, metrics.familiarity.flagged
+    rates = ", ".join(f"{r:.1%} of {SPLIT_NAMES.get(s, s)}" for s, r in flagged.items())
     text = (
         f"An input is flagged as unfamiliar when the distance from its features to the "
         f"{fam['k']} nearest training examples exceeds {fam['threshold']:.4f}, farther than "
@@ -76,28 +69,28 @@ def _familiarity(metrics: dict[str, Any]) -> Section | None:
     return Section("Unfamiliar inputs", text=text)
 
 
-def _forgetting(metrics: dict[str, Any]) -> Section | None:
-    f = metrics.get("forgetting")
-    if not f:
+def _forgetting(metrics: FitMetrics) -> Section | None:
+    f = metrics.forgetting
+    if f is None:
         return None
-    rows: list[list[Any]] = [["feature similarity to the pretrained model (linear CKA)", f["cka"]]]
-    if "source_agreement" in f:
-        rows.append(["source (ImageNet) predictions unchanged", f["source_agreement"]])
-    if "paraphrase_auc_before" in f:
-        rows.append(["paraphrase detection AUC before", f["paraphrase_auc_before"]])
-        rows.append(["paraphrase detection AUC after", f["paraphrase_auc_after"]])
-    text = f"Measured on {f['probe']}: 1.0 means the pretrained model's skill is untouched."
+    rows: list[list[Any]] = [["feature similarity to the pretrained model (linear CKA)", f.cka]]
+    if f.source_agreement is not None:
+        rows.append(["source (ImageNet) predictions unchanged", f.source_agreement])
+    if f.paraphrase_auc_before is not None:
+        rows.append(["paraphrase detection AUC before", f.paraphrase_auc_before])
+        rows.append(["paraphrase detection AUC after", f.paraphrase_auc_after])
+    text = f"Measured on {f.probe}: 1.0 means the pretrained model's skill is untouched."
     return Section("Forgetting", text=text, table=Table(["measure", "value"], rows))
 
 
-def _training(metrics: dict[str, Any]) -> Section | None:
-    history = metrics.get("history")
+def _training(metrics: FitMetrics) -> Section | None:
+    history = metrics.history.to_dict() if metrics.history is not None else None
     if not history or not history.get("epochs"):
         return None
-    warning = metrics.get("overfitting")
+    warning = metrics.overfitting
     return Section(
         "Training",
-        text=" ".join(metrics["strategy"]["notes"]),
+        text=" ".join(metrics.strategy.notes),
         figures=[plots.learning_curves(history)],
         verdict=warning,
         level="warn" if warning else "info",
@@ -118,17 +111,17 @@ def _embedding(features: np.ndarray | None, labels: list[str], split: str) -> Se
     )
 
 
-def _run_details(record: dict[str, Any], metrics: dict[str, Any]) -> Section:
-    bb, data = record["backbone"], record["data"]["summary"]
+def _run_details(record: ModelRecord, metrics: FitMetrics) -> Section:
+    bb, data = record.backbone, record.data["summary"]
     rows: list[list[Any]] = [
         ["backbone", f"{bb['source']} ({bb['num_parameters']:,} parameters)"],
-        ["strategy", record["strategy"]["name"]],
-        ["trainable parameters", f"{metrics['trainable_parameters']:,}"],
+        ["strategy", record.strategy.name],
+        ["trainable parameters", f"{metrics.cost.trainable_parameters:,}"],
         ["training examples", str(sum((data["train"] or {}).values()))],
         ["validation", data.get("val_origin") or "none (selection by cross-validation)"],
         ["test", data.get("test_origin") or "none"],
-        ["seed", str(record["seed"])],
-        ["time", f"{metrics['seconds']:.1f} s"],
+        ["seed", str(record.seed)],
+        ["time", f"{metrics.cost.seconds:.1f} s"],
     ]
     skipped = data.get("skipped") or []
     text = (
@@ -140,21 +133,21 @@ def _run_details(record: dict[str, Any], metrics: dict[str, Any]) -> Section:
 
 
 def fit_report(
-    metrics: dict[str, Any],
-    record: dict[str, Any],
+    metrics: FitMetrics,
+    record: ModelRecord,
     held: str,
     held_features: np.ndarray | None = None,
     held_labels: list[str] | None = None,
 ) -> Report:
-    bb = record["backbone"]["source"]
-    acc = metrics[held]["accuracy"]
+    bb = record.backbone["source"]
+    acc = metrics.splits[held].accuracy
     report = Report(
-        f"{bb}, {record['strategy']['name']}: accuracy {acc:.3f} on {SPLIT_NAMES[held]}",
-        f"{len(record['classes'])} classes: {', '.join(record['classes'][:8])}",
+        f"{bb}, {record.strategy.name}: accuracy {acc:.3f} on {SPLIT_NAMES[held]}",
+        f"{len(record.classes)} classes: {', '.join(record.classes[:8])}",
     )
     headline = _headline(metrics, held)
     headline.verdict = (
-        f"Accuracy {acc:.3f} on the {SPLIT_NAMES[held]} split ({metrics[held]['n']} examples)."
+        f"Accuracy {acc:.3f} on the {SPLIT_NAMES[held]} split ({metrics.splits[held].n} examples)."
     )
     headline.level = "good"
     sections = [

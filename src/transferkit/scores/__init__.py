@@ -4,11 +4,18 @@ fine-tuning. Each score is a pure function; ``compute_score`` calls any of them 
 """
 
 from transferkit.scores.hscore import hscore, ledoit_wolf_shrinkage
+from transferkit.scores.knn import knn_accuracy
 from transferkit.scores.leep import leep
+from transferkit.scores.linear import linear_probe_accuracy
 from transferkit.scores.logme import logme
 from transferkit.scores.nce import nce, nce_from_probs
-from transferkit.scores.proxies import knn_accuracy, linear_probe_accuracy
-from transferkit.scores.registry import SCORES, ScoreSpec, compute_score, list_scores
+from transferkit.scores.registry import (
+    SCORES,
+    ScoreSpec,
+    compute_score,
+    list_scores,
+    register_score,
+)
 
 __all__ = [
     "SCORES",
@@ -23,4 +30,5 @@ __all__ = [
     "logme",
     "nce",
     "nce_from_probs",
+    "register_score",
 ]

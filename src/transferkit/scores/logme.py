@@ -6,6 +6,7 @@ import numpy as np
 
 from transferkit.scores._checks import check_features, encode_labels, one_hot
 from transferkit.scores._spectral import principal_coordinates, unit_scale
+from transferkit.scores.registry import register_score
 
 TOL = 1e-8
 MAX_ITER = 100
@@ -17,6 +18,12 @@ GRID_MARGIN = 8  # decades beyond the spectrum
 MAX_BETA = 1e10
 
 
+@register_score(
+    "logme",
+    title="LogME",
+    needs="features",
+    description="Maximised evidence of a Bayesian linear model (You et al., ICML 2021).",
+)
 def logme(features: np.ndarray, labels: np.ndarray) -> float:
     """LogME (You, Liu, Wang, Long, "LogME: Practical Assessment of Pre-trained Models for
     Transfer Learning", ICML 2021).

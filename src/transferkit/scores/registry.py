@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
 from transferkit.errors import IncompatibleError
 from transferkit.registry import Registry
-from transferkit.scores.hscore import hscore
-from transferkit.scores.leep import leep
-from transferkit.scores.logme import logme
-from transferkit.scores.nce import nce_from_probs
-from transferkit.scores.proxies import knn_accuracy, linear_probe_accuracy
 
 Needs = Literal["features", "source_probs"]
 
@@ -35,58 +30,33 @@ class ScoreSpec:
     title: str = ""  # how messages name the score ("LogME"); defaults to ``name``
 
 
-SCORES: Registry[ScoreSpec] = Registry("transferability score")
-
-
-_SPECS = (
-    ScoreSpec(
-        name="logme",
-        title="LogME",
-        fn=logme,
-        needs="features",
-        description="Maximised evidence of a Bayesian linear model (You et al., ICML 2021).",
-    ),
-    ScoreSpec(
-        name="leep",
-        title="LEEP",
-        fn=leep,
-        needs="source_probs",
-        description="Log expected empirical prediction of the source head "
-        "(Nguyen et al., ICML 2020).",
-    ),
-    ScoreSpec(
-        name="nce",
-        title="NCE",
-        fn=nce_from_probs,
-        needs="source_probs",
-        description="Negative conditional entropy of the labels given the source classes "
-        "(Tran et al., ICCV 2019).",
-    ),
-    ScoreSpec(
-        name="hscore",
-        title="H-score",
-        fn=hscore,
-        needs="features",
-        description="H-score with Ledoit-Wolf shrinkage (Bao et al., ICIP 2019; "
-        "Ibrahim et al., ECML-PKDD 2022).",
-    ),
-    ScoreSpec(
-        name="knn",
-        title="k-NN accuracy",
-        fn=knn_accuracy,
-        needs="features",
-        description="Cross-validated 5-NN accuracy with cosine distance.",
-    ),
-    ScoreSpec(
-        name="linear",
-        title="Linear-probe accuracy",
-        fn=linear_probe_accuracy,
-        needs="features",
-        description="Cross-validated accuracy of a logistic regression on standardised features.",
-    ),
+#: Every score: one module of this package each, registered with ``@register_score``.
+SCORES: Registry[ScoreSpec] = Registry(
+    "transferability score", list_command="transferkit scores", packages=["transferkit.scores"]
 )
-for _spec in _SPECS:
-    SCORES.register(_spec.name, needs=_spec.needs)(_spec)
+
+F = TypeVar("F", bound=Callable[..., float])
+
+
+def register_score(
+    name: str, *, title: str, needs: Needs, description: str, higher_is_better: bool = True
+) -> Callable[[F], F]:
+    """Register ``fn(x, labels) -> float`` as the score ``name`` (``x`` is what ``needs``
+    names); the function itself is returned unchanged, to be called directly too."""
+
+    def decorate(fn: F) -> F:
+        spec = ScoreSpec(
+            name=name,
+            fn=fn,
+            needs=needs,
+            higher_is_better=higher_is_better,
+            description=description,
+            title=title,
+        )
+        SCORES.register(name, needs=needs)(spec)
+        return fn
+
+    return decorate
 
 
 def list_scores(needs: Needs | None = None) -> list[ScoreSpec]:

@@ -1,22 +1,12 @@
-"""How a pretrained model is adapted: one module per strategy, each registered by name.
+"""How a pretrained model is adapted: one module per strategy, each registered by name
+(domain-adaptation methods in ``strategies/adaptation/``, regularizers against forgetting
+in ``strategies/regularizers/``).
 
 ``list_strategies()`` names them; ``create_strategy(name, options)`` builds one with its
-validated config.
+validated config. The registry imports this package's modules the first time it is read,
+so a new strategy is one new file.
 """
 
-from transferkit.adaptation import methods as _adaptation_methods  # noqa: F401
-from transferkit.strategies import (  # noqa: F401 - importing registers the strategies
-    auto,
-    contrastive,
-    finetune,
-    gradual,
-    linear_probe,
-    lora,
-    lp_ft,
-    multitask,
-    partial,
-    scratch,
-)
 from transferkit.strategies.base import (
     STRATEGIES,
     FitContext,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from transferkit.config import option
 from transferkit.data.dataset import Splits
@@ -88,12 +89,12 @@ def choose(splits: Splits, cfg: AutoConfig) -> tuple[str, str, dict[str, object]
 
 
 @register_strategy("auto")
-class Auto(Strategy):
+class Auto(Strategy[AutoConfig]):
     summary = "choose a strategy from the data (size per class, modality, budget) and say why"
     Config = AutoConfig
 
-    def resolve(self, splits: Splits) -> tuple[Strategy, str]:
-        name, why, options = choose(splits, self.config)  # type: ignore[arg-type]
+    def resolve(self, splits: Splits) -> tuple[Strategy[Any], str]:
+        name, why, options = choose(splits, self.config)
         picked = STRATEGIES.get(name)
         return picked(picked.Config.from_dict(options)), f"auto picked {name}: {why}"
 

@@ -2,8 +2,15 @@
 
 A strategy decides *which* weights train, *how fast*, and *on what inputs* (cached
 features, raw inputs); the training loop, data, cache and artifacts are shared. A new
-strategy is one module: a ``StrategyConfig`` dataclass and a ``Strategy`` subclass
-decorated with ``@register_strategy("name")``.
+strategy is one module in this package (or in ``strategies/adaptation/`` for a
+domain-adaptation method, or a third-party module named by a ``transferkit.plugins`` entry
+point): a ``StrategyConfig`` dataclass and a ``Strategy[ThatConfig]`` subclass decorated
+with ``@register_strategy("name")``. Nothing else names it.
+
+What the rest of the package needs to know about a strategy, it asks the strategy (class
+attributes and methods below), never its name or its options: whether the backbone stays
+pretrained, whether it needs a target domain or a validation split, how a saved model's
+architecture is rebuilt. The head a strategy builds describes itself (``models.heads``).
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
@@ -19,9 +26,11 @@ from transferkit.backbones.base import Backbone
 from transferkit.config import Config
 from transferkit.data.batches import make_loader
 from transferkit.data.dataset import Dataset, Splits
+from transferkit.errors import ConfigError, IncompatibleError
 from transferkit.features.cache import FeatureCache
 from transferkit.features.extract import EmbedStats, embed
 from transferkit.models.classifier import Classifier
+from transferkit.models.record import ModelRecord
 from transferkit.progress import SILENT, Progress
 from transferkit.registry import Registry
 from transferkit.training.loop import History, make_accelerator
@@ -30,6 +39,9 @@ from transferkit.training.loop import History, make_accelerator
 @dataclass
 class StrategyConfig(Config):
     describe = "strategy option"
+
+
+C = TypeVar("C", bound=StrategyConfig)
 
 
 @dataclass
@@ -51,6 +63,29 @@ class FitContext:
         self.y_train = self.splits.train.encode(self.classes)
         val = self.splits.val
         self.y_val = val.encode(self.classes) if val is not None else None
+
+    @property
+    def validation(self) -> Dataset:
+        """The validation split, for strategies that select on it (``needs_validation``)."""
+        if self.splits.val is None:
+            raise IncompatibleError(
+                "This strategy selects its model on a validation split and none was given or "
+                "carved; give one, or drop --val-split none."
+            )
+        return self.splits.val
+
+    @property
+    def validation_labels(self) -> np.ndarray:
+        self.validation  # noqa: B018 - raises the sentence that says what is missing
+        assert self.y_val is not None
+        return self.y_val
+
+    @property
+    def target_data(self) -> Dataset:
+        """The unlabelled target domain, for domain-adaptation methods (``needs_target``)."""
+        if self.target is None:
+            raise ConfigError("This method adapts to a target domain; pass --target DATA.")
+        return self.target
 
     @property
     def accelerator(self) -> Any:
@@ -103,12 +138,12 @@ class StrategyResult:
     oof_proba: np.ndarray | None = None
 
 
-class Strategy(ABC):
+class Strategy(ABC, Generic[C]):
     """Adapts a ``Classifier`` (pretrained backbone, new head) to the training split."""
 
     name: ClassVar[str]
     summary: ClassVar[str]
-    Config: ClassVar[type[StrategyConfig]]
+    Config: ClassVar[type[Any]]  # the StrategyConfig subclass ``C``
     #: True when the backbone's weights stay exactly pretrained, so features of the
     #: pretrained backbone (and the feature cache) serve for prediction too. A strategy
     #: whose config decides it sets it per instance.
@@ -118,20 +153,21 @@ class Strategy(ABC):
     #: False for the from-scratch baseline: the backbone starts from random weights.
     uses_pretrained_weights: ClassVar[bool] = True
 
-    def __init__(self, config: StrategyConfig | None = None) -> None:
-        self.config = config if config is not None else self.Config()
+    def __init__(self, config: C | None = None) -> None:
+        self.config: C = config if config is not None else self.Config()
 
-    def resolve(self, splits: Splits) -> tuple[Strategy, str | None]:
+    def resolve(self, splits: Splits) -> tuple[Strategy[Any], str | None]:
         """The strategy that will actually run on these splits, and why (a strategy that
         chooses another, like ``auto``, says what it picked and on what grounds)."""
         return self, None
 
     def needs_validation(self) -> bool:
         """Whether model selection uses a validation split; when not (selection by
-        cross-validation on train), none is carved from train."""
+        cross-validation on train), none is carved from train, and ``fit`` must return the
+        out-of-fold predictions (``StrategyResult.oof_proba``) that measure the model."""
         return True
 
-    def check(self, backbone: Backbone, splits: Splits) -> None:  # noqa: B027 - optional
+    def check(self, backbone: Backbone, splits: Splits) -> None:
         """Raise ``IncompatibleError`` (one sentence) if the strategy cannot run here."""
 
     @abstractmethod
@@ -139,17 +175,23 @@ class Strategy(ABC):
         """Train ``model`` in place on ``ctx.splits.train``, selecting on ``ctx.splits.val``."""
 
     @classmethod
-    def rebuild(cls, model: Classifier, record: dict[str, Any]) -> None:
-        """Change a freshly built classifier's architecture to what this strategy trained
+    def rebuild(cls, model: Classifier, record: ModelRecord) -> None:
+        """Change a freshly built classifier to what this strategy trained beyond its head
         (e.g. insert adapters) before a saved model's weights are loaded into it."""
         return None
 
 
-STRATEGIES: Registry[type[Strategy]] = Registry("strategy", list_command="transferkit strategies")
+STRATEGIES: Registry[type[Strategy[Any]]] = Registry(
+    "strategy",
+    list_command="transferkit strategies",
+    packages=["transferkit.strategies", "transferkit.strategies.adaptation"],
+)
+
+S = TypeVar("S", bound=type[Strategy[Any]])
 
 
-def register_strategy(name: str) -> Callable[[type[Strategy]], type[Strategy]]:
-    def decorate(cls: type[Strategy]) -> type[Strategy]:
+def register_strategy(name: str) -> Callable[[S], S]:
+    def decorate(cls: S) -> S:
         cls.name = name
         describe = f"option of strategy {name!r}"
         if cls.Config.describe != describe:
@@ -159,7 +201,7 @@ def register_strategy(name: str) -> Callable[[type[Strategy]], type[Strategy]]:
     return decorate
 
 
-def create_strategy(name: str, options: dict[str, Any] | None = None) -> Strategy:
+def create_strategy(name: str, options: dict[str, Any] | None = None) -> Strategy[Any]:
     cls = STRATEGIES.get(name)
     return cls(cls.Config.from_dict(options or {}))
 

@@ -28,7 +28,7 @@ from torch import nn
 from transferkit.backbones.base import Backbone
 from transferkit.config import option
 from transferkit.data.dataset import Splits
-from transferkit.errors import ConfigError
+from transferkit.errors import ConfigError, IncompatibleError
 from transferkit.features.prefix import prefix_states, state_loader
 from transferkit.models.classifier import Classifier
 from transferkit.strategies.base import (
@@ -78,9 +78,15 @@ class Embedder(nn.Module):
 
 def frozen_prefix(freeze: float, backbone: Backbone) -> int:
     """Blocks to keep frozen: as in ``partial``, except that a share of an encoder that is
-    not split into blocks freezes nothing (a count still has to fit)."""
-    if not freeze or (freeze < 1 and len(backbone.blocks()) < 2):
+    not split into blocks (or cannot run block by block) freezes nothing; a count still has
+    to fit."""
+    if not freeze or (freeze < 1 and (len(backbone.blocks()) < 2 or not backbone.staged)):
         return 0
+    if not backbone.staged:
+        raise IncompatibleError(
+            f"{backbone.source} cannot run block by block, so contrastive cannot compute its "
+            "frozen blocks once; set freeze=0."
+        )
     return frozen_blocks(freeze, backbone)
 
 
@@ -115,7 +121,7 @@ class ContrastiveConfig(StrategyConfig):
 
 
 @register_strategy("contrastive")
-class Contrastive(Strategy):
+class Contrastive(Strategy[ContrastiveConfig]):
     summary = "few-shot: tune the encoder on in-batch pairs (SetFit's loss), then a logistic head"
     Config = ContrastiveConfig
 
@@ -123,10 +129,10 @@ class Contrastive(Strategy):
         return False
 
     def check(self, backbone: Backbone, splits: Splits) -> None:
-        frozen_prefix(self.config.freeze, backbone)  # type: ignore[attr-defined]
+        frozen_prefix(self.config.freeze, backbone)
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: ContrastiveConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         backbone = model.backbone
         k = frozen_prefix(cfg.freeze, backbone)
         if k:

@@ -24,7 +24,7 @@ from transferkit.strategies.base import (
     StrategyResult,
     register_strategy,
 )
-from transferkit.strategies.regularizers import build_regularizer
+from transferkit.strategies.regularizers import build_regularizer, regularizer_names
 from transferkit.training.loop import Callback, History, Trainer, TrainSettings
 from transferkit.training.optim import layerwise_groups, param_group
 
@@ -71,7 +71,7 @@ class FinetuneConfig(StrategyConfig):
         None,
         "Limit forgetting: 'l2sp' (stay near the pretrained weights) or 'lwf' (keep the "
         "original model's outputs).",
-        choices=("l2sp", "lwf"),
+        choices=regularizer_names,
     )
     reg_weight: float | None = option(
         None, "Strength of the regulariser (default: 0.01 for l2sp, 1.0 for lwf).", min=0
@@ -130,9 +130,12 @@ def run_training(
             augment=cfg.augment,
         )
     if val is None:
-        assert ctx.splits.val is not None and ctx.y_val is not None, "selection needs validation"
         val = ctx.loader(
-            model.backbone, ctx.splits.val, ctx.y_val, batch_size=cfg.batch_size * 2, train=False
+            model.backbone,
+            ctx.validation,
+            ctx.validation_labels,
+            batch_size=cfg.batch_size * 2,
+            train=False,
         )
     penalties = [
         *build_regularizer(cfg.regularizer, model, cfg.reg_weight, start_block),
@@ -160,11 +163,11 @@ def training_notes(model: Classifier, history: History, cfg: FinetuneConfig) -> 
 
 
 @register_strategy("finetune")
-class Finetune(Strategy):
+class Finetune(Strategy[FinetuneConfig]):
     summary = "all weights train; small backbone rate, larger head rate, early stopping"
     Config = FinetuneConfig
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: FinetuneConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         history, lr = run_training(model, ctx, cfg)
         return StrategyResult(history, training_notes(model, history, cfg), {"backbone_lr": lr})

@@ -55,7 +55,7 @@ def unfreeze_schedule(n_blocks: int, cfg: GradualConfig) -> dict[int, list[int]]
 
 
 @register_strategy("gradual")
-class Gradual(Strategy):
+class Gradual(Strategy[GradualConfig]):
     summary = "head first, then unfreeze blocks top-down with discriminative rates (ULMFiT)"
     Config = GradualConfig
 
@@ -67,7 +67,7 @@ class Gradual(Strategy):
             )
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: GradualConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         blocks = model.backbone.blocks()
         schedule = unfreeze_schedule(len(blocks), cfg)
         callback = Unfreeze(model, {e: [blocks[i] for i in idx] for e, idx in schedule.items()})

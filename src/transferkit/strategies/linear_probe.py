@@ -111,13 +111,13 @@ def fit_linear_probe(model: Classifier, ctx: FitContext, cfg: LinearProbeConfig)
 
 
 @register_strategy("linear-probe")
-class LinearProbe(Strategy):
+class LinearProbe(Strategy[LinearProbeConfig]):
     summary = "frozen backbone, cached features, new linear head (feature extraction)"
     Config = LinearProbeConfig
     keeps_backbone = True
 
     def needs_validation(self) -> bool:
-        return self.config.head != "logistic"  # type: ignore[attr-defined]
+        return self.config.head != "logistic"
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        return fit_linear_probe(model, ctx, self.config)  # type: ignore[arg-type]
+        return fit_linear_probe(model, ctx, self.config)

@@ -21,6 +21,7 @@ from transferkit.config import option
 from transferkit.data.dataset import Splits
 from transferkit.errors import IncompatibleError
 from transferkit.models.classifier import Classifier
+from transferkit.models.record import ModelRecord
 from transferkit.strategies.base import FitContext, Strategy, StrategyResult, register_strategy
 from transferkit.strategies.finetune import FinetuneConfig, run_training, training_notes
 
@@ -61,7 +62,7 @@ def inject_lora(backbone: Backbone, cfg: LoraConfig, targets: list[str]) -> Any:
 
 
 @register_strategy("lora")
-class Lora(Strategy):
+class Lora(Strategy[LoraConfig]):
     summary = "low-rank adapters (PEFT) on linear and conv layers, frozen weights, new head"
     Config = LoraConfig
 
@@ -73,7 +74,7 @@ class Lora(Strategy):
             )
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: LoraConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         targets = lora_targets(model.backbone)
         tuner = inject_lora(model.backbone, cfg, targets)
         adapters = model.trainable_parameters() - sum(p.numel() for p in model.head.parameters())
@@ -89,7 +90,7 @@ class Lora(Strategy):
         return StrategyResult(history, notes, details)
 
     @classmethod
-    def rebuild(cls, model: Classifier, record: dict[str, Any]) -> None:
-        cfg = LoraConfig.from_dict(record["strategy"]["config"])
+    def rebuild(cls, model: Classifier, record: ModelRecord) -> None:
+        cfg = LoraConfig.from_dict(record.strategy.config)
         if not cfg.merge:
-            inject_lora(model.backbone, cfg, record["strategy"]["details"]["lora_targets"])
+            inject_lora(model.backbone, cfg, record.strategy.details["lora_targets"])

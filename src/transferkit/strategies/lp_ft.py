@@ -26,12 +26,12 @@ class LPFTConfig(FinetuneConfig):
 
 
 @register_strategy("lp-ft")
-class LPFT(Strategy):
+class LPFT(Strategy[LPFTConfig]):
     summary = "linear probe on cached features, then fine-tune all weights from that head"
     Config = LPFTConfig
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: LPFTConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         probe = fit_linear_probe(model, ctx, LinearProbeConfig(C=cfg.C))
         model.unfreeze([model.backbone])
         history, lr = run_training(model, ctx, cfg)

@@ -10,7 +10,6 @@ sentiment,topic`` (the first is the main one).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -21,21 +20,9 @@ from transferkit.config import option
 from transferkit.data.dataset import Dataset, Splits
 from transferkit.errors import ConfigError, IncompatibleError
 from transferkit.models.classifier import Classifier
+from transferkit.models.heads import MultiHead
 from transferkit.strategies.base import FitContext, Strategy, StrategyResult, register_strategy
 from transferkit.strategies.finetune import FinetuneConfig, run_training, training_notes
-
-
-class MultiHead(nn.Module):
-    """One linear head per task; the output is their logits side by side."""
-
-    def __init__(self, in_features: int, task_classes: dict[str, list[str]]) -> None:
-        super().__init__()
-        self.heads = nn.ModuleDict(
-            {t: nn.Linear(in_features, len(c)) for t, c in task_classes.items()}
-        )
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return torch.cat([head(features) for head in self.heads.values()], dim=1)
 
 
 class MultiTaskLoss:
@@ -73,7 +60,7 @@ def encode_tasks(ds: Dataset, task_classes: dict[str, list[str]]) -> np.ndarray:
 
 
 @register_strategy("multitask")
-class MultiTask(Strategy):
+class MultiTask(Strategy[MultiTaskConfig]):
     summary = "one backbone, one head per label column (--tasks), trained jointly"
     Config = MultiTaskConfig
 
@@ -83,7 +70,7 @@ class MultiTask(Strategy):
                 "multitask needs two or more label columns; name them with --tasks "
                 "(e.g. --tasks sentiment,topic)."
             )
-        weights = self.config.task_weights  # type: ignore[attr-defined]
+        weights = self.config.task_weights
         if weights is not None and len(weights) != len(splits.task_classes):
             raise ConfigError(
                 f"task_weights has {len(weights)} values for {len(splits.task_classes)} tasks; "
@@ -91,9 +78,8 @@ class MultiTask(Strategy):
             )
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: MultiTaskConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         tasks = ctx.splits.task_classes
-        assert ctx.splits.val is not None
         model.head = MultiHead(model.backbone.num_features, tasks).to(
             next(model.parameters()).device
         )
@@ -110,8 +96,8 @@ class MultiTask(Strategy):
         )
         val = ctx.loader(
             model.backbone,
-            ctx.splits.val,
-            encode_tasks(ctx.splits.val, tasks),
+            ctx.validation,
+            encode_tasks(ctx.validation, tasks),
             batch_size=cfg.batch_size * 2,
             train=False,
         )
@@ -123,7 +109,3 @@ class MultiTask(Strategy):
             *training_notes(model, history, cfg),
         ]
         return StrategyResult(history, notes, {"tasks": tasks, "backbone_lr": lr})
-
-    @classmethod
-    def rebuild(cls, model: Classifier, record: dict[str, Any]) -> None:
-        model.head = MultiHead(model.backbone.num_features, record["strategy"]["details"]["tasks"])

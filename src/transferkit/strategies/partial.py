@@ -61,25 +61,26 @@ def frozen_blocks(freeze: float, backbone: Backbone) -> int:
 
 
 @register_strategy("partial")
-class Partial(Strategy):
+class Partial(Strategy[PartialConfig]):
     summary = "freeze the first k blocks (computed once and cached), train the rest and the head"
     Config = PartialConfig
 
     def check(self, backbone: Backbone, splits: Splits) -> None:
-        frozen_blocks(self.config.freeze, backbone)  # type: ignore[attr-defined]
+        frozen_blocks(self.config.freeze, backbone)
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: PartialConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         backbone = model.backbone
         k = frozen_blocks(cfg.freeze, backbone)
         model.freeze(backbone.blocks()[:k])
         note = f"blocks 1-{k} of {len(backbone.blocks())} frozen"
-        if not cfg.cache_prefix:
+        if cfg.cache_prefix and not backbone.staged:
+            note += f", recomputed every step ({backbone.source} cannot run block by block)"
+        if not cfg.cache_prefix or not backbone.staged:
             history, lr = run_training(model, ctx, cfg)
             return StrategyResult(
                 history, [note, *training_notes(model, history, cfg)], {"frozen_blocks": k}
             )
-        assert ctx.splits.val is not None and ctx.y_val is not None
         train_views = [
             prefix_states(
                 backbone,
@@ -93,7 +94,7 @@ class Partial(Strategy):
         ] or [prefix_states(backbone, ctx.splits.train.inputs, k, progress=ctx.progress)]
         val_states = prefix_states(
             backbone,
-            ctx.splits.val.inputs,
+            ctx.validation.inputs,
             k,
             progress=ctx.progress,
             description="Frozen blocks, validation",
@@ -109,7 +110,7 @@ class Partial(Strategy):
         val = state_loader(
             backbone,
             [val_states],
-            ctx.y_val,
+            ctx.validation_labels,
             batch_size=cfg.batch_size * 2,
             shuffle=False,
             seed=ctx.seed,

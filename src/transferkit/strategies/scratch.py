@@ -25,13 +25,13 @@ class ScratchConfig(FinetuneConfig):
 
 
 @register_strategy("scratch")
-class Scratch(Strategy):
+class Scratch(Strategy[ScratchConfig]):
     summary = "same architecture, random initialisation: the no-transfer baseline"
     Config = ScratchConfig
     uses_pretrained_weights = False
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
-        cfg: ScratchConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         history, lr = run_training(model, ctx, cfg)
         notes = [
             "randomly initialised backbone (no transfer)",

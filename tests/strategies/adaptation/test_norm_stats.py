@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from transferkit.adaptation.norm_stats import recompute_batchnorm_statistics
 from transferkit.errors import DataError, IncompatibleError
+from transferkit.strategies.adaptation.norm_stats import recompute_batchnorm_statistics
 
 
 def _assert_close(actual: torch.Tensor, expected: torch.Tensor) -> None:

@@ -16,16 +16,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from transferkit.api import FitResult, fit, save_fit
 from transferkit.backbones import create_backbone
 from transferkit.data import DataConfig, Dataset
 from transferkit.data.load import read_dataset, read_unlabelled
 from transferkit.errors import DataError
 from transferkit.evaluation.domain import proxy_a_distance
+from transferkit.evaluation.results import AdaptMetrics, DomainMap, SplitMetrics
 from transferkit.features import FeatureCache, embed
-from transferkit.models.artifact import check_writable
+from transferkit.models import TransferModel
 from transferkit.progress import SILENT, Progress
-from transferkit.runtime import device_profile
+from transferkit.workflows.common import feature_cache, output_path, placed
+from transferkit.workflows.fit import FitResult, fit, fit_report_of, save
 
 MAP_POINTS = 600  # per domain, for the embedding map
 
@@ -33,28 +34,24 @@ MAP_POINTS = 600  # per domain, for the embedding map
 @dataclass
 class AdaptResult:
     fit: FitResult
-    target_metrics: dict[str, Any] | None
-    gap_before: float
-    gap_after: float
+    adaptation: AdaptMetrics
     out: Path | None = None
 
     @property
-    def model(self) -> Any:
+    def model(self) -> TransferModel:
         return self.fit.model
 
+    @property
+    def target_metrics(self) -> SplitMetrics | None:
+        return self.adaptation.target_metrics
 
-def adapted_representation(model: Any, features: np.ndarray) -> np.ndarray:
-    """What the last linear layer sees: the bottleneck's output when the head has one."""
-    head = model.classifier.head
-    if not isinstance(head, torch.nn.Sequential) or len(head) < 2:
-        return features
-    head.eval()
-    with torch.inference_mode():
-        return head[:-1](torch.from_numpy(features)).numpy()
+    @property
+    def gap_before(self) -> float:
+        return self.adaptation.gap_before
 
-
-def _sample(n: int, k: int, seed: int) -> np.ndarray:
-    return np.sort(np.random.default_rng(seed).permutation(n)[: min(n, k)])
+    @property
+    def gap_after(self) -> float:
+        return self.adaptation.gap_after
 
 
 def adapt(
@@ -76,74 +73,74 @@ def adapt(
     Args:
         target_labels: ``True`` to evaluate on the target's own labels (read only after
             training, only for evaluation), or a path to labelled target data.
+        **options: data options and the method's options, as for ``fit``.
     """
-    out_path = Path(out).expanduser() if out is not None else None
-    if out_path is not None:
-        check_writable(out_path, overwrite)
-    feature_cache = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+    out_path = output_path(out, overwrite)
+    shared = feature_cache(cache)
     result = fit(
-        source,
-        model,
-        method,
-        seed=seed,
-        cache=feature_cache,
-        progress=progress,
-        target=target,
-        **options,
+        source, model, method, seed=seed, cache=shared, progress=progress, target=target, **options
     )
-    trained = result.model
     config = DataConfig.from_dict(
         {k: v for k, v in options.items() if k in DataConfig.field_names()}
     )
     target_metrics = None
     if target_labels:
         labelled = read_dataset(target if target_labels is True else target_labels, config)
-        unknown = sorted(set(labelled.labels or []) - set(trained.classes_))
+        unknown = sorted(set(labelled.labels or []) - set(result.model.classes_))
         if unknown:
             raise DataError(
                 f"The target has classes the source lacks ({', '.join(unknown)}); domain "
                 "adaptation needs the same classes in both domains."
             )
-        target_metrics = trained.evaluate(labelled, progress=progress)
-    unlabelled = read_unlabelled(target, trained.modality, config)
-    src = result.splits.train
-    gap_before, gap_after, map_data = _domain_gaps(trained, src, unlabelled, feature_cache, seed)
-    result.metrics["adaptation"] = {
-        "target": str(target),
-        "target_metrics": target_metrics,
-        "proxy_a_distance_before": gap_before,
-        "proxy_a_distance_after": gap_after,
-    }
-    adapted = AdaptResult(result, target_metrics, gap_before, gap_after)
+        target_metrics = result.model.evaluate(labelled, progress=progress)
+    unlabelled = read_unlabelled(target, result.model.modality, config)
+    adaptation = domain_gaps(result.model, result.splits.train, unlabelled, shared, seed)
+    adaptation.target, adaptation.target_metrics = str(target), target_metrics
+    result.metrics.adaptation = adaptation
+    adapted = AdaptResult(result, adaptation)
     if out_path is not None:
         from transferkit.reporting.adapt_report import adapt_report
 
-        adapted.out = save_fit(result, out_path, overwrite, adapt_report(adapted, *map_data))
-        result.out = adapted.out
+        report = adapt_report(fit_report_of(result), result.model.record, adaptation)
+        adapted.out = result.out = save(result, out_path, overwrite, report)
     return adapted
 
 
-def _domain_gaps(
-    model: Any, source: Dataset, target: Dataset, cache: FeatureCache, seed: int
-) -> tuple[float, float, tuple[np.ndarray, list[str], list[str]]]:
+def _sample(n: int, k: int, seed: int) -> np.ndarray:
+    return np.sort(np.random.default_rng(seed).permutation(n)[: min(n, k)])
+
+
+def adapted_representation(model: TransferModel, features: np.ndarray) -> np.ndarray:
+    """What the last linear layer sees: the head's own representation of the features."""
+    head = model.classifier.head
+    head.eval()
+    with torch.inference_mode():
+        return head.representation(torch.from_numpy(features)).numpy()
+
+
+def domain_gaps(
+    model: TransferModel, source: Dataset, target: Dataset, cache: FeatureCache, seed: int
+) -> AdaptMetrics:
     """Proxy A-distance between the domains before (pretrained features) and after
     adaptation (the features the adapted classifier uses), on samples of each."""
     s_idx, t_idx = _sample(len(source), MAP_POINTS, seed), _sample(len(target), MAP_POINTS, seed)
     # Datasets, not raw inputs: images held in memory (digits) are not paths to read.
     s_inputs, t_inputs = source.subset(s_idx), target.subset(t_idx)
-    if model.record.get("backbone_frozen"):  # the pretrained backbone, as it was
+    if model.record.backbone_frozen:  # the pretrained backbone, as it was
         original = model.backbone
     else:
-        original = create_backbone(model.record["backbone"]["source"])
-        profile = device_profile()
-        original.to(profile.device).use_channels_last(profile.channels_last)
+        original = placed(create_backbone(model.record.backbone["source"]))
     before_s, _ = embed(original, s_inputs.inputs, cache=cache)
     before_t, _ = embed(original, t_inputs.inputs, cache=cache)
     after_s = adapted_representation(model, model.embed(s_inputs))
     after_t = adapted_representation(model, model.embed(t_inputs))
-    gap_before = proxy_a_distance(before_s, before_t, seed=seed)
-    gap_after = proxy_a_distance(after_s, after_t, seed=seed)
     points = np.concatenate([after_s, after_t])
     labels = [source.labels[i] for i in s_idx] + ["target"] * len(t_idx)  # type: ignore[index]
     groups = ["source"] * len(s_idx) + ["target"] * len(t_idx)
-    return gap_before, gap_after, (points, labels, groups)
+    return AdaptMetrics(
+        target="",
+        target_metrics=None,
+        gap_before=proxy_a_distance(before_s, before_t, seed=seed),
+        gap_after=proxy_a_distance(after_s, after_t, seed=seed),
+        map=DomainMap(points, labels, groups),
+    )

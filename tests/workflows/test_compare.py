@@ -9,10 +9,9 @@ import pytest
 
 from tests.conftest import write_image_folder
 from transferkit.cli.main import main
-from transferkit.compare import compare
 from transferkit.errors import ConfigError, DataError
 from transferkit.evaluation.transfer import transfer_verdict
-from transferkit.explore import explore
+from transferkit.workflows import compare, explore
 
 
 @pytest.fixture

@@ -3,15 +3,15 @@ in both modes, and bad input gets one sentence."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 import torch
 
 from tests.conftest import write_image_folder, write_text_table
-from transferkit.adapt import adapt
-from transferkit.api import fit, load
 from transferkit.errors import ConfigError, DataError, IncompatibleError
+from transferkit.workflows import adapt, fit, load
 
 
 @pytest.fixture
@@ -26,10 +26,13 @@ def test_adapt_reports_target_accuracy_and_domain_gap(domains, tmp_path):
     result = adapt(
         source, target, "tiny-cnn", "dann", target_labels=True, epochs=3, out=tmp_path / "m"
     )
-    assert result.target_metrics["n"] == 16
-    assert 0 <= result.gap_before <= 2 and 0 <= result.gap_after <= 2
+    assert result.target_metrics.n == 16
+    saved = json.loads((result.out / "metrics.json").read_text())["adaptation"]
+    assert saved["proxy_a_distance_before"] == result.gap_before
+    assert saved["target_metrics"]["accuracy"] == result.target_metrics.accuracy
     html = (result.out / "report.html").read_text()
     assert "Domain gap" in html and "target domain" in html
+    assert f"{result.gap_before:.3f} before, {result.gap_after:.3f} after" in html
     assert (result.out / "model.safetensors").exists()
 
 
@@ -42,7 +45,7 @@ def test_frozen_mode_runs_the_backbone_once_per_image(domains, tmp_path, backbon
         source, target, "tiny-cnn", "coral", target_labels=True, epochs=2, out=tmp_path / "m"
     )
     images = len(list(source.rglob("*.png"))) + len(list(target.rglob("*.png")))
-    assert result.model.record["backbone_frozen"]
+    assert result.model.record.backbone_frozen
     assert sum(calls) == images
     load(result.out).predict(target)
     assert sum(calls) == images
@@ -51,14 +54,14 @@ def test_frozen_mode_runs_the_backbone_once_per_image(domains, tmp_path, backbon
 def test_adabn_is_not_recorded_as_a_frozen_backbone(domains):
     source, target = domains
     result = fit(source, "tiny-cnn", "adabn", target=target, epochs=2, batch_size=4)
-    assert not result.model.record["backbone_frozen"]
+    assert not result.model.record.backbone_frozen
 
 
 def test_adabn_head_learns_from_source_features_under_source_statistics(domains, monkeypatch):
     """Li et al.: each domain is normalised with its own batch-norm statistics. While the
     source features the head learns from are computed, every batch-norm layer's running
     statistics must be those of the source inputs it sees, not the pretrained ones."""
-    from transferkit.adaptation.methods import AdaBN
+    from transferkit.strategies.adaptation.adabn import AdaBN
 
     seen: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
     original = AdaBN.prepare_source_features
@@ -109,7 +112,7 @@ def test_target_labels_never_reach_training(domains, tmp_path):
 def test_every_method_in_both_modes(method, mode, domains):
     source, target = domains
     result = fit(source, "tiny-cnn", method, target=target, mode=mode, epochs=2, batch_size=4)
-    assert result.metrics["strategy"]["mode"] == mode and 0 <= result.accuracy <= 1
+    assert result.metrics.strategy.details["mode"] == mode and 0 <= result.accuracy <= 1
 
 
 def test_adaptation_bad_input(domains, tmp_path):

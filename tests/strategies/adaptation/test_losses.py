@@ -11,16 +11,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from transferkit.adaptation.losses import (
+from transferkit.strategies.adaptation.coral import coral_loss
+from transferkit.strategies.adaptation.dann import (
     DANNLoss,
     DomainDiscriminator,
-    coral_loss,
     dann_coefficient,
-    entropy_loss,
     grad_reverse,
-    mcc_loss,
-    pseudo_label_loss,
 )
+from transferkit.strategies.adaptation.mcc import mcc_loss
 
 
 @pytest.fixture(autouse=True)
@@ -204,30 +202,3 @@ def test_mcc_gradient_reaches_the_logits():
 
 
 # --- Entropy and pseudo-labels -------------------------------------------------------------
-
-
-def test_entropy_loss_on_hand_checkable_cases():
-    assert entropy_loss(torch.zeros(2, 4)).item() == pytest.approx(math.log(4))
-    assert entropy_loss(torch.tensor([[100.0, 0.0]])).item() == pytest.approx(0.0, abs=1e-6)
-    # p = (0.75, 0.25) from logits (log 3, 0); averaged with a uniform pair.
-    h = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
-    logits = torch.tensor([[math.log(3.0), 0.0], [0.0, 0.0]])
-    assert entropy_loss(logits).item() == pytest.approx((h + math.log(2)) / 2, rel=1e-6)
-
-
-def test_pseudo_label_loss_uses_only_confident_examples():
-    # Row 0: p = (0.95, 0.05) passes 0.9; row 1: p = (0.5, 0.5) does not.
-    logits = torch.tensor([[math.log(19.0), 0.0], [0.0, 0.0]], requires_grad=True)
-    loss = pseudo_label_loss(logits, threshold=0.9)
-    assert loss.item() == pytest.approx(-math.log(0.95) / 2, rel=1e-6)
-    (grad,) = torch.autograd.grad(loss, logits)
-    assert torch.equal(grad[1], torch.zeros(2))
-    assert grad[0, 0] < 0 < grad[0, 1]
-
-
-def test_pseudo_label_loss_is_zero_when_nothing_is_confident():
-    logits = torch.zeros(3, 4, requires_grad=True)
-    loss = pseudo_label_loss(logits, threshold=0.9)
-    assert loss.item() == 0.0
-    loss.backward()
-    assert torch.equal(logits.grad, torch.zeros(3, 4))

@@ -43,6 +43,7 @@ from transferkit.ranking.scoring import (
 )
 from transferkit.scores import SCORES
 from transferkit.scores._checks import encode_labels
+from transferkit.workflows.common import feature_cache
 
 
 def rank(
@@ -60,10 +61,9 @@ def rank(
     """Rank pretrained backbones by how well they should transfer to the labelled data,
     from their frozen features alone.
 
-    Every backbone embeds the training examples once (through the on-disk feature cache)
-    and every score is computed; each score's ranks, the time each step took, a
-    recommendation by the primary score with its uncertainty, and a sentence on
-    whether the scores agree are returned. The test split, if any, is not touched.
+    Every backbone embeds the training examples once (through the feature cache) and every
+    score is computed: each score's ranks, the time each step took, a recommendation with
+    its uncertainty, and whether the scores agree. No test split is read.
 
     Args:
         data: what ``fit`` reads (a folder of class folders, a table of texts, a review
@@ -71,35 +71,20 @@ def rank(
         models: backbone names (a list, or one comma-separated string), ``Backbone``
             objects, or a mapping of display names to either; by default every registered
             backbone of the data's modality whose weights are installed.
-        scores: score names (``transferkit.scores.list_scores()``); by default all.
-        primary: the score that decides the recommendation (default: LogME).
-        bootstrap: most resamples for the uncertainty (0: none); see ``ranking.bootstrap``.
+        scores, primary, bootstrap: as ``RankConfig`` describes them.
         seed: fixes sampling of the data (``shots``, ``max_train``) and the resamples.
         cache: use the on-disk feature cache (or pass a ``FeatureCache``).
-        **data_options: options of ``DataConfig`` (``max_train``, ``shots``,
-            ``text_column``, ``label_column``, ...).
+        **data_options: options of ``DataConfig`` (``max_train``, ``shots``, ...).
     """
     start = time.perf_counter()
-    if isinstance(scores, str):
-        scores = [s.strip() for s in scores.split(",") if s.strip()]
-    config = RankConfig(scores=scores, primary=primary, bootstrap=bootstrap)
+    config = RankConfig(scores=scores, primary=primary, bootstrap=bootstrap)  # "a,b" too
     splits = load_splits(data, DataConfig.from_dict(data_options), seed, carve_val=False)
-    train = splits.train
-    codes, _ = encode_labels(train.encode(splits.classes))  # one class, too few examples
+    train = splits.train  # one class, or too few examples: one sentence here
+    codes, _ = encode_labels(train.encode(splits.classes))
     candidates, left_out = resolve(models, splits.modality)
-    feature_cache = cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
     names = config.score_names()
-    results, embedded = [], {}
-    for candidate in candidates:
-        outcome = _run_candidate(
-            candidate, train.inputs, codes, names, splits.modality, feature_cache, progress
-        )
-        if isinstance(outcome, LeftOut):
-            left_out.append(outcome)
-            progress.note(outcome.sentence())
-        else:
-            results.append(outcome[0])
-            embedded[candidate.name] = outcome[1]
+    args = (train.inputs, codes, names, splits.modality, feature_cache(cache), progress)
+    results, embedded = _score_all(candidates, left_out, *args)
     if not results:
         raise none_left(str(data), left_out, splits.modality)
     prime = config.primary_name()
@@ -121,6 +106,29 @@ def rank(
         seconds=time.perf_counter() - start,
         seed=seed,
     )
+
+
+def _score_all(
+    candidates: list[Candidate],
+    left_out: list[LeftOut],
+    inputs: list[Any],
+    codes: np.ndarray,
+    names: list[str],
+    modality: str,
+    cache: FeatureCache,
+    progress: Progress,
+) -> tuple[list[CandidateScores], dict[str, Embedded]]:
+    """Every candidate embedded and scored; those that cannot be join ``left_out``."""
+    results, embedded = [], {}
+    for candidate in candidates:
+        outcome = _run_candidate(candidate, inputs, codes, names, modality, cache, progress)
+        if isinstance(outcome, LeftOut):
+            left_out.append(outcome)
+            progress.note(outcome.sentence())
+        else:
+            results.append(outcome[0])
+            embedded[candidate.name] = outcome[1]
+    return results, embedded
 
 
 def _run_candidate(

@@ -1,1 +1,0 @@
-"""Domain adaptation: methods that adapt a model to an unlabelled target domain."""

@@ -1,0 +1,70 @@
+"""``transferkit predict`` and ``evaluate``: a saved model on new inputs. Both go through
+``TransferModel.predictions``, the one place a model predicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from transferkit.cli.console import err, escape, out, progress
+from transferkit.cli.options import config_options
+from transferkit.errors import ConfigError
+from transferkit.workflows.configs import EvaluateRun, PredictRun
+
+
+@click.command()
+@click.argument("model_dir")
+@click.argument("inputs", nargs=-1, required=True)
+@config_options(PredictRun)
+def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
+    """Predict classes of INPUTS: image files or folders, or a CSV/TSV/JSONL/text file
+    (for a text model, words that are not files are the texts themselves)."""
+    from transferkit.cli.output import format_predictions
+    from transferkit.data.dataset import Dataset
+    from transferkit.workflows import load
+
+    run = PredictRun.from_dict({k: v for k, v in values.items() if v is not None})
+    if run.out and Path(run.out).exists() and not run.overwrite:
+        raise ConfigError(f"{run.out} already exists; choose another --out or pass --overwrite.")
+    model = load(model_dir)
+    if model.modality == "image" or all(Path(p).exists() for p in inputs):
+        parts = [model.as_dataset(p, run.text_column) for p in inputs]
+    else:
+        parts = [model.as_dataset(list(inputs))]
+    ds = Dataset(
+        [x for p in parts for x in p.inputs],
+        None,
+        model.modality,
+        [o for p in parts for o in p.origins],
+    )
+    predictions = model.predictions(ds, run.task, progress())
+    rendered = format_predictions(predictions, run.format)
+    if run.out:
+        Path(run.out).write_text(rendered if isinstance(rendered, str) else str(rendered))
+        err.print(f"Wrote {len(ds)} predictions to {escape(run.out)}")
+    elif isinstance(rendered, str):
+        click.echo(rendered, nl=False)
+    else:
+        out.print(rendered)
+
+
+@click.command()
+@click.argument("model_dir")
+@click.argument("data")
+@config_options(EvaluateRun)
+def evaluate(model_dir: str, data: str, **values: Any) -> None:
+    """Measure a saved model on labelled DATA (a folder of class folders or a table)."""
+    from transferkit.cli.output import print_evaluation
+    from transferkit.data import DataConfig, read_dataset
+    from transferkit.workflows import load
+
+    run = EvaluateRun.from_dict({k: v for k, v in values.items() if v is not None})
+    model = load(model_dir)
+    recorded = model.record.data.get("config", {})
+    # read the data the way the model's training data was read (same columns)
+    columns = {k: recorded[k] for k in ("text_column", "label_column") if recorded.get(k)}
+    ds = read_dataset(data, DataConfig.from_dict(columns), split=run.split)
+    metrics = model.evaluate(ds, progress=progress())
+    print_evaluation(out, metrics, model.classes_, run.format)

@@ -1,0 +1,144 @@
+"""``compare``: several strategies, several training-set sizes, several seeds, one held-out
+test split that no model selection touches — and a plain answer to "did transfer help?".
+
+Every run is ``fit``'s prepare and train stages, then the test predictions: a study pays
+for none of the calibration, familiarity, forgetting or reports it does not show. Runs
+share the feature cache, so frozen-backbone strategies embed each example once for the
+whole comparison.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from transferkit.data import DataConfig, load_splits
+from transferkit.errors import ConfigError, DataError
+from transferkit.evaluation.statistics import mean_ci
+from transferkit.evaluation.studies import Cell, CompareResult, verdicts
+from transferkit.features import FeatureCache
+from transferkit.models.artifact import write_atomically, write_json
+from transferkit.progress import SILENT, Progress
+from transferkit.strategies import STRATEGIES
+from transferkit.workflows.assess import predict
+from transferkit.workflows.common import feature_cache, output_path
+from transferkit.workflows.fit import train
+from transferkit.workflows.prepare import prepare
+
+
+def _check_sizes(sizes: list[int | str], counts: Counter[str]) -> list[str]:
+    smallest_class, smallest = min(counts.items(), key=lambda kv: kv[1])
+    out = []
+    for s in sizes:
+        if str(s) == "all":
+            out.append("all")
+            continue
+        n = int(s)
+        if n > smallest:
+            raise DataError(
+                f"--sizes {n} is larger than the data holds: class {smallest_class!r} has "
+                f"{smallest} training examples; use sizes up to {smallest}, or 'all'."
+            )
+        if n < 2:
+            raise ConfigError(f"--sizes {n} is too small: every class needs at least 2 examples.")
+        out.append(str(n))
+    return out
+
+
+def compare(
+    data: str | Path,
+    model: str | None = None,
+    strategies: tuple[str, ...] | list[str] = ("linear-probe", "finetune", "scratch"),
+    sizes: tuple[int | str, ...] | list[int | str] = (4, 16, 64, "all"),
+    seeds: int = 3,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    ci: bool = True,
+    cache: bool | FeatureCache = True,
+    options: dict[str, dict[str, Any]] | None = None,
+    progress: Progress = SILENT,
+    **data_options: Any,
+) -> CompareResult:
+    """Fit every strategy at every size (examples per class, or "all") with ``seeds``
+    seeds, and measure each on the data's test split.
+
+    Args:
+        options: per-strategy options, e.g. ``{"finetune": {"epochs": 5}}``.
+        ci: report confidence intervals (needs at least 2 seeds).
+        **data_options: data options as for ``fit`` (``test_split="val"``, columns...).
+    """
+    if ci and seeds < 2:
+        raise ConfigError("A confidence interval needs at least 2 seeds; pass --seeds 2 or more.")
+    for name in strategies:
+        STRATEGIES.get(name)
+    out_path = output_path(out, overwrite)
+    splits = load_splits(data, DataConfig.from_dict(data_options), 0, carve_val=False)
+    if splits.test is None:
+        raise DataError(
+            f"{data} has no test split, and compare measures every run on one that no model "
+            "selection touches; add a test/ folder (or test table) or name one with --test-split."
+        )
+    counts = Counter(splits.train.labels or [])
+    size_names = _check_sizes(list(sizes), counts)
+    shared = feature_cache(cache)
+    cells = [
+        _cell(data, model, strategy, size, seeds, shared, data_options, options, progress)
+        for size in size_names
+        for strategy in strategies
+    ]
+    result = CompareResult(
+        cells,
+        verdicts(cells, size_names) if seeds >= 2 else [],
+        size_names,
+        list(range(seeds)),
+        splits.test_origin or "test",
+        all_per_class=sum(counts.values()) / len(counts),
+    )
+    if seeds < 2:
+        result.notes.append("One seed: no confidence intervals and no verdict on transfer.")
+    if out_path is not None:
+        result.out = write_atomically(out_path, lambda tmp: _write(tmp, result), overwrite)
+    return result
+
+
+def _cell(
+    data: str | Path,
+    model: str | None,
+    strategy: str,
+    size: str,
+    seeds: int,
+    cache: FeatureCache,
+    data_options: dict[str, Any],
+    options: dict[str, dict[str, Any]] | None,
+    progress: Progress,
+) -> Cell:
+    """One strategy at one size over the seeds: prepare, train, predict the test split."""
+    accs, secs = [], []
+    shots = None if size == "all" else int(size)
+    run_options = {**data_options, "shots": shots, **(options or {}).get(strategy, {})}
+    for seed in range(seeds):
+        start = time.perf_counter()
+        prepared = prepare(data, model, strategy, seed, cache=cache, options=run_options)
+        trained = train(prepared)
+        test = prepared.splits.test
+        assert test is not None  # compare checked that the data has one
+        accs.append(
+            predict(trained.model, trained.model.outputs(test), test, "test").metrics.accuracy
+        )
+        secs.append(time.perf_counter() - start)
+        progress.note(
+            f"{strategy} at {size} per class, seed {seed}: "
+            f"test accuracy {accs[-1]:.3f} ({secs[-1]:.0f} s)"
+        )
+    mean, low, high = mean_ci(accs, bounds=(0.0, 1.0))  # one seed: no interval
+    return Cell(strategy, size, accs, secs, mean, low, high)
+
+
+def _write(directory: Path, result: CompareResult) -> None:
+    from transferkit.reporting.compare_report import compare_report
+
+    write_json(directory / "results.json", result.to_dict())
+    compare_report(result).write(directory)

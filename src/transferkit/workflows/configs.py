@@ -1,0 +1,129 @@
+"""The options of each workflow, as configs: the Python functions take them as keyword
+arguments and the command line is generated from them (with ``DataConfig`` and the
+options of the strategies a command runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from transferkit.config import Config, option
+
+_MODEL = (
+    "Backbone: a name from `transferkit models`, torchvision:NAME, timm:NAME, hf:ID or a "
+    "local model folder (default: mobilenet_v2 for images, all-MiniLM-L6-v2 for text)."
+)
+
+
+@dataclass
+class Output(Config):
+    """Where results go; shared by every workflow that writes."""
+
+    describe = "option"
+    out: str | None = option(
+        None, "Directory to write (model, results, reports).", flags=("-o", "--output")
+    )
+    overwrite: bool = option(False, "Replace --out if it exists.")
+    cache: bool = option(True, "Use the on-disk feature cache of frozen computation.")
+
+
+@dataclass
+class FitRun(Output):
+    describe = "fit option"
+    model: str | None = option(None, _MODEL, flags=("-m",))
+    strategy: str = option(
+        "linear-probe",
+        "How to adapt it: a name from `transferkit strategies`.",
+        flags=("-s",),
+    )
+    target: str | None = option(
+        None,
+        "Unlabelled data of the target domain, for the domain-adaptation strategies; its "
+        "labels are never read.",
+    )
+    weights: str | None = option(
+        None, "Local weights file (.safetensors or .pth) for the backbone."
+    )
+    seed: int = option(0, "Seed for splits, sampling, initialisation and data order.")
+
+
+@dataclass
+class CompareRun(Output):
+    describe = "compare option"
+    model: str | None = option(None, _MODEL, flags=("-m",))
+    strategies: list[str] = option(  # noqa: RUF009 - a dataclass field with help text
+        default_factory=lambda: ["linear-probe", "finetune", "scratch"],
+        help="Strategies to compare; include scratch for the verdict on transfer.",
+    )
+    sizes: list[str] = option(  # noqa: RUF009
+        default_factory=lambda: ["4", "16", "64", "all"],
+        help="Training examples per class; 'all' uses every one.",
+    )
+    seeds: int = option(3, "Seeds per strategy and size.", min=1)
+    ci: bool = option(True, "Report confidence intervals and a verdict (needs 2 seeds or more).")
+
+
+@dataclass
+class ExploreRun(Output):
+    describe = "explore option"
+    model: str | None = option(None, _MODEL, flags=("-m",))
+    second: str | None = option(None, "A second data set: how separable are the two domains?")
+    seed: int = option(0, "Seed for the map, the clusters and the cross-validation.")
+
+
+@dataclass
+class AdaptRun(Output):
+    describe = "adapt option"
+    source: str | None = option(
+        None, "Labelled source data (a folder of class folders or a table)."
+    )
+    target: str | None = option(
+        None, "Target-domain data; its labels, if any, are not used for training."
+    )
+    model: str | None = option(None, _MODEL, flags=("-m",))
+    method: str = option("dann", "Domain-adaptation method (`transferkit strategies` lists them).")
+    target_labels: bool | str = option(
+        False,
+        "After training, measure accuracy on target labels: the target's own (flag alone) "
+        "or those of PATH.",
+        flag_value="true",
+    )
+    seed: int = option(0, "Seed for splits, initialisation and data order.")
+
+
+@dataclass
+class RankRun(Config):
+    describe = "rank option"
+    models: str | None = option(
+        None,
+        "Backbones to compare, comma-separated (names from `transferkit models`, "
+        "torchvision:NAME, timm:NAME, hf:ID); default: every installed backbone of the data's "
+        "modality.",
+        flags=("-m",),
+    )
+    seed: int = option(0, "Seed for sampling and resampling.")
+    cache: bool = option(True, "Use the on-disk feature cache of frozen computation.")
+
+
+@dataclass
+class PredictRun(Config):
+    describe = "predict option"
+    format: str = option("table", "How to print the predictions.", choices=("table", "json", "csv"))
+    out: str | None = option(
+        None, "Write the predictions to this file instead of the screen.", flags=("-o", "--output")
+    )
+    overwrite: bool = option(False, "Replace --out if it exists.")
+    text_column: str | None = option(
+        None, "Column of a table holding the texts (detected when unambiguous)."
+    )
+    task: str | None = option(
+        None, "Task to predict, for a model with several (default: the first)."
+    )
+
+
+@dataclass
+class EvaluateRun(Config):
+    describe = "evaluate option"
+    split: str | None = option(
+        None, "Which split of DATA to use when it holds several (default: test)."
+    )
+    format: str = option("table", "How to print the metrics.", choices=("table", "json"))
