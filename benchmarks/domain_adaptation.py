@@ -92,7 +92,7 @@ def main() -> None:
                         print(f"{suite} {name} {method}: {exc}")
                         break
                     accs.append(r.target_metrics.accuracy)
-                    gaps.append((r.gap_before, r.gap_after))
+                    gaps.append((r.adaptation.gap_before, r.adaptation.gap_after))
                     secs.append(time.perf_counter() - start)
                 if not accs:
                     continue

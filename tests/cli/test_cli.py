@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import click
 import pytest
 
 from transferkit.cli.main import main
@@ -128,3 +129,89 @@ def test_models_lists_availability(capsys):
 def test_strategies_show_their_options(capsys):
     code, stdout, _ = run(["strategies", "finetune"], capsys)
     assert code == 0 and "--layer-decay" in stdout
+
+
+def test_help_is_short_and_every_option_comes_from_a_config(capsys):
+    from transferkit.cli.main import cli
+    from transferkit.data.config import DataConfig
+    from transferkit.ranking.config import RankConfig
+    from transferkit.workflows import configs
+
+    code, stdout, _ = run(["fit", "--help"], capsys)
+    assert code == 0 and len(stdout.splitlines()) < 80
+    assert "transferkit strategies NAME" in stdout and "--target" in stdout
+    data = set(DataConfig.field_names())
+    expected = {
+        "fit": {*configs.FitRun.field_names(), *data, "run_file"},
+        "compare": {*configs.CompareRun.field_names(), *data, "option_pairs"},
+        "explore": {*configs.ExploreRun.field_names(), *data},
+        "adapt": {*configs.AdaptRun.field_names(), *data},
+        "rank": {*configs.RankRun.field_names(), *RankConfig.field_names(), *data, "fmt"},
+        "predict": set(configs.PredictRun.field_names()),
+        "evaluate": set(configs.EvaluateRun.field_names()),
+    }
+    for name, fields in expected.items():
+        command = cli.commands[name]
+        options = {p.name for p in command.params if isinstance(p, click.Option)}
+        assert options == fields, name
+        out_option = next((p for p in command.params if p.name == "out"), None)
+        if out_option is not None:  # one spelling everywhere, the old one kept
+            assert {"--out", "--output", "-o"} <= set(out_option.opts)
+
+
+def test_cli_predictions_are_predict_proba(text_splits, tmp_path, capsys):
+    """The command line and the Python API predict through the same method."""
+    import numpy as np
+
+    import transferkit
+
+    out = tmp_path / "model"
+    assert (
+        run(
+            [
+                "fit",
+                text_splits,
+                "-m",
+                "tiny-bert",
+                "-s",
+                "finetune",
+                "--epochs",
+                "1",
+                "--out",
+                out,
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
+    texts = ["a great fun film", "the worst boring plot", "it was the film"]
+    _, stdout, _ = run(["predict", out, *texts, "--format", "json"], capsys)
+    rows = json.loads(stdout)
+    model = transferkit.load(out)
+    cli_proba = np.array([[r["probabilities"][c] for c in model.classes_] for r in rows])
+    np.testing.assert_allclose(cli_proba, model.predict_proba(texts), rtol=1e-6)
+    assert [r["unfamiliar"] for r in rows] == list(model.unfamiliar(texts))
+
+
+def test_strategy_options_are_checked_against_the_strategy(image_splits, tmp_path, capsys):
+    base = ["fit", image_splits, "-m", "tiny-cnn", "--test-split", "val"]
+    code, _, err = run([*base, "-s", "finetune", "--epocs", "1"], capsys)
+    assert code == 2 and "did you mean --epochs?" in " ".join(err.split())
+    code, _, _ = run(
+        [*base, "-s", "finetune", "--epochs", "1", "--no-augment", "--out", tmp_path / "m"], capsys
+    )
+    assert code == 0
+    config = json.loads((tmp_path / "m" / "config.json").read_text())["strategy"]["config"]
+    assert config["epochs"] == 1 and config["augment"] is False
+
+
+def test_fit_takes_a_target_domain_for_adaptation(image_splits, tmp_path, capsys):
+    base = ["fit", image_splits / "train", "-m", "tiny-cnn", "--out", tmp_path / "m"]
+    code, _, err = run([*base, "-s", "dann", "--epochs", "1"], capsys)
+    assert code == 2 and "pass --target" in err
+    code, _, _ = run(
+        [*base, "-s", "dann", "--epochs", "1", "--target", image_splits / "val"], capsys
+    )
+    assert code == 0
+    code, _, err = run([*base, "--overwrite", "--target", image_splits / "val"], capsys)
+    assert code == 2 and "does not use a target domain" in err.replace("\n", " ")

@@ -11,20 +11,28 @@ from transferkit.backbones import create_backbone
 from transferkit.errors import IncompatibleError
 from transferkit.strategies import STRATEGIES
 
-# Fast settings per strategy, so the suite stays quick; defaults are exercised elsewhere.
+# Settings under which every strategy learns the generated tasks on the random tiny
+# backbones in about a second (30 epochs at 3e-3, no early stopping; at their defaults
+# they barely move such weights). AdaBN keeps 2 epochs: its target statistics come from 12
+# images, and a head trained longer on the source's is sharper than they are accurate.
+LEARN = {"epochs": 30, "batch_size": 8, "lr": 3e-3, "head_lr": 3e-3, "patience": None}
 FAST = {
-    "finetune": {"epochs": 2, "batch_size": 8},
-    "partial": {"epochs": 2, "batch_size": 8, "views": 2},
-    "gradual": {"epochs": 3, "batch_size": 8, "stages": 2},
-    "lp-ft": {"epochs": 2, "batch_size": 8},
-    "lora": {"epochs": 2, "batch_size": 8},
-    "scratch": {"epochs": 2, "batch_size": 8},
+    "finetune": LEARN,
+    "partial": {**LEARN, "views": 2},
+    "gradual": {**LEARN, "stages": 2},
+    "lp-ft": LEARN,
+    "lora": LEARN,
+    "scratch": LEARN,
     "contrastive": {"epochs": 2, "batch_size": 8},
     "linear-probe": {},
     "auto": {},
-    "multitask": {"epochs": 2, "batch_size": 8},
-    **{m: {"epochs": 2, "batch_size": 8} for m in ("source-only", "adabn", "coral", "dann", "mcc")},
+    "multitask": LEARN,
+    **{m: LEARN for m in ("source-only", "coral", "dann", "mcc")},
+    "adabn": {"epochs": 2, "batch_size": 8},
 }
+# Chance is 0.5 on both tasks; seed 0 measured 0.81-1.0 for every strategy (12 test images,
+# 16 test texts), so a floor of chance + 0.2 fails only when a strategy stops learning.
+FLOOR = 0.7
 
 # image_splits has train/ and val/; val/ serves as the held-out test split
 CASES = [("tiny-cnn", "image_splits", {"test_split": "val"}), ("tiny-bert", "text_splits", {})]
@@ -52,6 +60,7 @@ def test_strategy_contract(strategy, backbone, data_fixture, options, request, t
         return
     result = _fit(strategy, backbone, data, tmp_path, **options)
     assert result.held_out == "test" and result.metrics.splits["test"].n == len(result.splits.test)
+    assert result.accuracy >= FLOOR, f"{strategy} did not learn: {result.accuracy:.3f}"
 
     # reloads to identical predictions on the held-out examples the run reported
     loaded = transferkit.load(result.out)

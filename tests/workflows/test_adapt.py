@@ -27,12 +27,16 @@ def test_adapt_reports_target_accuracy_and_domain_gap(domains, tmp_path):
         source, target, "tiny-cnn", "dann", target_labels=True, epochs=3, out=tmp_path / "m"
     )
     assert result.target_metrics.n == 16
+    assert any(n.startswith("the domain discriminator told") for n in result.fit.notes)
     saved = json.loads((result.out / "metrics.json").read_text())["adaptation"]
-    assert saved["proxy_a_distance_before"] == result.gap_before
+    assert saved["proxy_a_distance_before"] == result.adaptation.gap_before
     assert saved["target_metrics"]["accuracy"] == result.target_metrics.accuracy
     html = (result.out / "report.html").read_text()
     assert "Domain gap" in html and "target domain" in html
-    assert f"{result.gap_before:.3f} before, {result.gap_after:.3f} after" in html
+    assert (
+        f"{result.adaptation.gap_before:.3f} before, {result.adaptation.gap_after:.3f} after"
+        in html
+    )
     assert (result.out / "model.safetensors").exists()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from transferkit.cli.console import out
-from transferkit.cli.options import help_text, option_name
+from transferkit.cli.options import help_text, is_flag, option_name
 
 
 @click.command()
@@ -64,7 +64,9 @@ def strategies(name: str | None) -> None:
     for col in ("option", "type", "meaning"):
         table.add_column(col)
     for f in cls.Config.fields():
-        table.add_row(option_name(f.name), f.type_name, help_text(f))
+        name = option_name(f.name)
+        flag = f"{name} / --no-{f.name.replace('_', '-')}" if is_flag(f) else name
+        table.add_row(flag, "yes/no" if is_flag(f) else f.type_name, help_text(f))
     out.print(table)
 
 

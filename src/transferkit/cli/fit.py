@@ -9,12 +9,10 @@ from typing import Any
 import click
 
 from transferkit.cli.console import is_main, out, progress
-from transferkit.cli.options import config_options, given, plugin_options
+from transferkit.cli.options import config_options, given, plugin_command, plugin_options
 from transferkit.data.config import DataConfig
 from transferkit.errors import ConfigError
 from transferkit.workflows.configs import FitRun
-
-PLUGIN_ARGS = {"ignore_unknown_options": True}
 
 
 def read_run_file(path: str) -> dict[str, Any]:
@@ -50,12 +48,7 @@ def one_positional(positional: list[str], what: str, run: dict[str, Any]) -> Any
     raise ConfigError(f"No data given; pass {what} (a folder or table) or `data:` in the run file.")
 
 
-@click.command(
-    context_settings=PLUGIN_ARGS,
-    epilog="Strategy options go anywhere on the line "
-    "(e.g. --epochs 5 --freeze-bn): `transferkit strategies NAME` lists them.",
-)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="DATA")
+@plugin_command("Strategy")
 @config_options(FitRun, DataConfig)
 @click.option(
     "--config",

@@ -50,16 +50,22 @@ def _show(value: Any) -> str:
 
 
 def help_text(info: FieldInfo) -> str:
-    default = "" if info.default in (None, False) and not is_flag(info) else _show(info.default)
-    shown = f" (default: {default})" if default else ""
-    return f"{info.help}{shown}"
+    if is_flag(info):
+        shown = " (default: on)" if info.default is True else ""
+    else:
+        shown = "" if info.default in (None, False) else f" (default: {_show(info.default)})"
+    text = info.help.rstrip()
+    return f"{text[:-1]}{shown}." if text.endswith(".") and shown else f"{text}{shown}"
 
 
 def _click_option(info: FieldInfo, hidden: bool = False) -> Callable[[Any], Any]:
     name = option_name(info.name)
     if is_flag(info) and info.flag_value is None:
-        decl = [f"{name}/--no-{info.name.replace('_', '-')}", *info.flags, info.name]
-        return click.option(*decl, default=None, help=help_text(info), hidden=hidden)
+        negative = f"--no-{info.name.replace('_', '-')}"
+        # an option that is off unless given is a plain flag; one that is on can be negated
+        decl = [name if info.default is False else f"{name}/{negative}", *info.flags]
+        flag = {"is_flag": True, "flag_value": True} if info.default is False else {}
+        return click.option(*decl, info.name, default=None, help=help_text(info), **flag)
     kind: Any = click.Choice([str(c) for c in info.choices]) if info.choices else click.STRING
     extra: dict[str, Any] = {}
     if info.flag_value is not None:
@@ -85,7 +91,9 @@ def config_options(
     default applies; values stay text for the config to check and convert."""
     fields: dict[str, FieldInfo] = {}
     for cfg in configs:
-        for info in cfg.fields():
+        own = set(vars(cfg).get("__annotations__", {}))
+        # a config's own fields before those it shares with others (output, cache)
+        for info in sorted(cfg.fields(), key=lambda f: f.name not in own):
             if info.name not in exclude:
                 fields.setdefault(info.name, info)
 
@@ -93,6 +101,21 @@ def config_options(
         for info in reversed(list(fields.values())):
             fn = _click_option(info)(fn)
         return fn
+
+    return decorate
+
+
+def plugin_command(options_of: str, metavar: str = "DATA") -> Callable[[Any], click.Command]:
+    """A command whose arguments are followed by the options of the plug-in it runs
+    (``options_of``: "Strategy", "The method's"), read by ``plugin_options``."""
+
+    def decorate(fn: Callable[..., Any]) -> click.Command:
+        fn = click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar=metavar)(fn)
+        epilog = (
+            f"{options_of} options go anywhere on the line (e.g. --epochs 5 --freeze-bn): "
+            "`transferkit strategies NAME` lists them."
+        )
+        return click.command(context_settings={"ignore_unknown_options": True}, epilog=epilog)(fn)
 
     return decorate
 

@@ -39,17 +39,8 @@ def rank_command(data: str, fmt: str, **values: Any) -> None:
 
     run = RankRun.from_dict(given(values, RankRun.field_names()))
     config = RankConfig.from_dict(given(values, RankConfig.field_names()))
-    result = rank(
-        data,
-        run.models,
-        config.scores,
-        primary=config.primary,
-        bootstrap=config.bootstrap,
-        seed=run.seed,
-        cache=run.cache,
-        progress=progress(),
-        **given(values, DataConfig.field_names()),
-    )
+    data_options = given(values, DataConfig.field_names())
+    result = rank(data, **run.to_dict(), **config.to_dict(), progress=progress(), **data_options)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

@@ -10,8 +10,8 @@ import click
 from rich.table import Table
 
 from transferkit.cli.console import escape, out, progress
-from transferkit.cli.fit import PLUGIN_ARGS, strategy_fields
-from transferkit.cli.options import config_options, given, plugin_options
+from transferkit.cli.fit import strategy_fields
+from transferkit.cli.options import config_options, given, plugin_command, plugin_options
 from transferkit.data.config import DataConfig
 from transferkit.errors import ConfigError
 from transferkit.workflows.configs import AdaptRun, CompareRun, ExploreRun
@@ -57,8 +57,7 @@ def study_options(
     return _data(positional), options
 
 
-@click.command(context_settings=PLUGIN_ARGS)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="DATA")
+@plugin_command("Strategy")
 @config_options(CompareRun, DataConfig)
 @click.option(
     "--option",
@@ -137,12 +136,7 @@ def explore(data: str, **values: Any) -> None:
         out.print(f"Report: {escape(str(result.out / 'report.html'))}")
 
 
-@click.command(
-    context_settings=PLUGIN_ARGS,
-    epilog="The method's options go anywhere on the "
-    "line (e.g. --mode finetune --weight 0.5): `transferkit strategies METHOD` lists them.",
-)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="")
+@plugin_command("The method's", metavar="")
 @config_options(AdaptRun, DataConfig)
 def adapt(args: tuple[str, ...], **values: Any) -> None:
     """Adapt a pretrained model to an unlabelled target domain (--target) using labelled

@@ -1,17 +1,17 @@
-"""Out-of-distribution (OOD) scores: is this input unlike anything the model was trained on?
+"""Out-of-distribution (OOD) scores from features: is this input unlike anything the model
+was trained on? Higher means more unusual.
 
-Every score here follows one convention: **higher means more unusual**. Scores from logits
-(:func:`max_softmax_score`, :func:`energy_score`) need only the classifier's outputs; scores
-from features (:class:`Mahalanobis`, :class:`KNNDistance`) are fitted on the training
-features of the backbone and need nothing else. To turn a score into a yes/no flag, pick
-a threshold on *in-distribution validation* scores with :func:`threshold_for` (for instance
-the 95th percentile, so that about 5% of ordinary inputs are flagged) and apply :func:`flag`.
+:class:`KNNDistance` is fitted on the backbone's training features and needs nothing else.
+To turn its score into a yes/no flag, pick a threshold on *in-distribution held-out*
+scores with :func:`threshold_for` (for instance the 95th percentile, so that about 5% of
+ordinary inputs are flagged); ``models.familiarity`` does exactly this.
 
-Fitted scorers hold only numpy arrays: ``to_arrays()`` returns a ``dict[str, np.ndarray]``
-that ``safetensors.numpy.save_file`` can write, and ``from_arrays()`` rebuilds the scorer
-(no pickle).
+A fitted scorer holds only numpy arrays: ``to_arrays()`` returns a ``dict[str, np.ndarray]``
+that ``safetensors.numpy.save_file`` can write, and ``from_arrays()`` rebuilds it (no
+pickle). Scores from logits (max-softmax, energy) and a Mahalanobis scorer were here once
+and never used: a two-class softmax is confident about almost anything.
 
-Shapes: ``logits`` is ``[n, c]``; ``features`` is ``[n, d]``; scores are ``[n]``.
+Shapes: ``features`` is ``[n, d]``; scores are ``[n]``.
 """
 
 from __future__ import annotations
@@ -24,14 +24,7 @@ import numpy.typing as npt
 
 from transferkit.errors import ConfigError, NotFittedError
 
-__all__ = [
-    "KNNDistance",
-    "Mahalanobis",
-    "energy_score",
-    "flag",
-    "max_softmax_score",
-    "threshold_for",
-]
+__all__ = ["KNNDistance", "threshold_for"]
 
 # Elements of the largest temporary matrix a scorer builds per chunk of queries
 # (4M float32/float64 entries: 16-32 MB, plus an index array of the same shape for kNN).
@@ -65,67 +58,6 @@ def _rows(a: np.ndarray, start: int, stop: int, name: str) -> np.ndarray:
     return chunk
 
 
-def _logsumexp_rows(z: np.ndarray) -> np.ndarray:
-    """Row-wise log(sum(exp(z))) computed with the max shifted out (no overflow)."""
-    m = z.max(axis=1)
-    return m + np.log(np.exp(z - m[:, None]).sum(axis=1))
-
-
-# --------------------------------------------------------------------------- from logits
-
-
-def max_softmax_score(logits: npt.ArrayLike) -> np.ndarray:
-    """Negative maximum softmax probability (MSP).
-
-    Hendrycks & Gimpel, "A Baseline for Detecting Misclassified and Out-of-Distribution
-    Examples in Neural Networks", ICLR 2017:
-
-        score_i = -max_k softmax(z_i)_k = -exp(max_k z_ik - logsumexp_k z_ik)
-
-    in ``[-1, -1/c]``; invariant to adding a constant to every logit of a row.
-
-    Args:
-        logits: ``[n, c]`` pre-softmax scores.
-
-    Returns:
-        ``[n]`` float64 scores, higher = less confident = more unusual.
-    """
-    z = _as_2d(logits, "logits")
-    if z.shape[1] == 0:
-        raise ValueError("logits must have at least one class column.")
-    if z.shape[0] == 0:
-        return np.zeros(0)
-    return -np.exp(z.max(axis=1) - _logsumexp_rows(z))
-
-
-def energy_score(logits: npt.ArrayLike, T: float = 1.0) -> np.ndarray:
-    """Free energy of the logits.
-
-    Liu, Wang, Owens, Li, "Energy-based Out-of-distribution Detection", NeurIPS 2020:
-
-        E(x_i; T) = -T * logsumexp_k(z_ik / T)
-
-    In-distribution inputs get large logits and so low (very negative) energy; the energy
-    itself is therefore the "higher = more unusual" score. Unlike the MSP it is not
-    invariant to adding a constant to every logit (that constant is subtracted).
-
-    Args:
-        logits: ``[n, c]`` pre-softmax scores.
-        T: temperature, > 0 (the paper uses 1).
-
-    Returns:
-        ``[n]`` float64 scores.
-    """
-    if not np.isfinite(T) or T <= 0:
-        raise ConfigError(f"The energy temperature T must be a positive number, not {T!r}.")
-    z = _as_2d(logits, "logits")
-    if z.shape[1] == 0:
-        raise ValueError("logits must have at least one class column.")
-    if z.shape[0] == 0:
-        return np.zeros(0)
-    return -float(T) * _logsumexp_rows(z / float(T))
-
-
 # ---------------------------------------------------------------------- threshold helpers
 
 
@@ -155,23 +87,6 @@ def threshold_for(scores_in: npt.ArrayLike, quantile: float = 0.95) -> float:
     return float(np.quantile(s, quantile))
 
 
-def flag(scores: npt.ArrayLike, threshold: float) -> np.ndarray:
-    """Boolean mask of the inputs whose score is above ``threshold`` (``scores > threshold``).
-
-    A NaN score is flagged too: an input the scorer could not judge is not known to be
-    ordinary.
-
-    Args:
-        scores: ``[m]`` scores (higher = more unusual).
-        threshold: from :func:`threshold_for`.
-
-    Returns:
-        ``[m]`` bool array, same shape as ``scores``.
-    """
-    s = np.asarray(scores, dtype=np.float64)
-    return (s > threshold) | np.isnan(s)
-
-
 # ---------------------------------------------------------------------- from features
 
 
@@ -197,220 +112,6 @@ class _Fitted:
                 f"pass the dict written by {cls_name}.to_arrays()."
             )
         return np.asarray(arrays[key])
-
-
-class Mahalanobis(_Fitted):
-    """Minimum Mahalanobis distance to the class means, with a shared covariance.
-
-    Lee, Lee, Lee, Shin, "A Simple Unified Framework for Detecting Out-of-Distribution
-    Samples and Adversarial Attacks", NeurIPS 2018 (the feature-space score, without input
-    pre-processing or layer ensembles). With class means ``mu_c`` and the tied covariance
-    of the within-class deviations
-
-        Sigma = 1/n * sum_c sum_{i: y_i = c} (f_i - mu_c)(f_i - mu_c)^T
-
-    the score of a feature vector ``f`` is
-
-        score(f) = min_c sqrt((f - mu_c)^T Sigma^{-1} (f - mu_c))
-
-    (the paper's confidence is minus the squared distance; the ranking is the same).
-    ``Sigma`` is estimated with Ledoit-Wolf shrinkage towards a scaled identity
-    (Ledoit & Wolf, "A well-conditioned estimator for large-dimensional covariance
-    matrices", J. Multivariate Analysis 2004; the same estimate as
-    ``sklearn.covariance.LedoitWolf(assume_centered=True)`` on the within-class deviations,
-    computed here with one ``d x d`` product instead of three), so it is invertible even
-    with fewer examples than dimensions (``n < d``). It is kept as its
-    Cholesky factor ``Sigma = L L^T`` and distances are Euclidean after whitening,
-    ``||L^{-1} (f - mu_c)||``, in float64 (no explicit inverse of ``Sigma``). A ridge of
-    ``1e-10 * trace(Sigma) / d`` (more only if the factorisation still fails) absorbs
-    rounding; if the classes have no spread at all (one example each) ``Sigma = I`` and the
-    distance is Euclidean.
-
-    Fitted attributes: ``classes_`` ``[k]`` (sorted labels), ``means_`` ``[k, d]``,
-    ``cholesky_`` ``[d, d]`` (lower triangular ``L``), ``shrinkage_`` (float), and
-    ``covariance_`` ``[d, d]`` (``L L^T``, computed on demand).
-    """
-
-    _fit_call = "fit(features, labels)"
-
-    def fit(self, features: npt.ArrayLike, labels: npt.ArrayLike) -> Mahalanobis:
-        """Fit class means and the shared shrunk covariance.
-
-        Args:
-            features: ``[n, d]`` training features (n >= 1).
-            labels: ``[n]`` integer class labels (any integers; need not be 0..k-1).
-
-        Returns:
-            ``self``.
-        """
-        x = _as_2d(features, "features")
-        y = np.asarray(labels)
-        n, d = x.shape
-        if y.ndim != 1 or y.shape[0] != n:
-            raise ValueError(
-                f"labels must be 1-D with one entry per feature row: got shapes {y.shape} "
-                f"and {x.shape}."
-            )
-        if n == 0 or d == 0:
-            raise ValueError(f"Mahalanobis.fit needs at least one feature row, got {x.shape}.")
-        if not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"labels must be integers, got dtype {y.dtype}.")
-
-        classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
-        order = np.argsort(inverse, kind="stable")
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        means = np.add.reduceat(x[order], starts, axis=0) / counts[:, None]
-        centred = x - means[inverse]
-
-        if np.any(centred):
-            cov, shrinkage = _ledoit_wolf(centred)
-            self.cholesky_ = _cholesky_with_ridge(cov)
-            self.shrinkage_ = shrinkage
-        else:  # one example per class (or identical ones): no spread to estimate
-            self.cholesky_ = np.eye(d)
-            self.shrinkage_ = 1.0
-        self.classes_ = classes.astype(np.int64)
-        self.means_ = np.ascontiguousarray(means)
-        self.__dict__.pop("_whitening", None)
-        return self
-
-    @property
-    def covariance_(self) -> np.ndarray:
-        """``[d, d]`` shared (shrunk) covariance ``L L^T`` used for the distances."""
-        chol = self.cholesky_
-        return chol @ chol.T
-
-    def _whiten(self) -> np.ndarray:
-        """``W = L^{-T}``, so that ``||(f - mu) W|| = ||L^{-1} (f - mu)||``; cached."""
-        w = self.__dict__.get("_whitening")
-        if w is None:
-            from scipy.linalg import solve_triangular
-
-            chol = self.cholesky_
-            w = solve_triangular(chol, np.eye(chol.shape[0]), lower=True).T
-            self.__dict__["_whitening"] = w
-        return w
-
-    def score(self, features: npt.ArrayLike) -> np.ndarray:
-        """Minimum over classes of the Mahalanobis distance.
-
-        Args:
-            features: ``[m, d]`` features to judge.
-
-        Returns:
-            ``[m]`` float64 distances (>= 0), higher = more unusual.
-        """
-        means = self.means_
-        x = _as_2d_lazy(features, "features")
-        if x.shape[1] != means.shape[1]:
-            raise ValueError(
-                f"features have {x.shape[1]} dimensions but the scorer was fitted on "
-                f"{means.shape[1]}."
-            )
-        w = self._whiten()
-        m, d = x.shape
-        k = means.shape[0]
-        mw = means @ w
-        mw_sq = np.einsum("ij,ij->i", mw, mw)
-        out = np.empty(m)
-        step = max(1, _CHUNK_ELEMENTS // max(d, k))
-        for s in range(0, m, step):
-            xw = _rows(x, s, s + step, "features") @ w
-            # Expanded squared distances pick the nearest class; the distance to it is then
-            # recomputed as a plain sum of squares (no cancellation in the returned value).
-            d2 = np.einsum("ij,ij->i", xw, xw)[:, None] + mw_sq[None, :] - 2.0 * (xw @ mw.T)
-            nearest = np.argmin(d2, axis=1)
-            diff = xw - mw[nearest]
-            out[s : s + step] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-        return out
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        """The fitted state as contiguous numpy arrays (for ``safetensors.numpy.save_file``).
-
-        Keys: ``classes`` (int64 ``[k]``), ``means`` ``[k, d]``, ``cholesky`` ``[d, d]``,
-        ``shrinkage`` ``[1]`` (float64 but ``classes``).
-        """
-        return {
-            "classes": np.ascontiguousarray(self.classes_, dtype=np.int64),
-            "means": np.ascontiguousarray(self.means_, dtype=np.float64),
-            "cholesky": np.ascontiguousarray(self.cholesky_, dtype=np.float64),
-            "shrinkage": np.array([self.shrinkage_], dtype=np.float64),
-        }
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, Any]) -> Mahalanobis:
-        """Rebuild a fitted scorer from :meth:`to_arrays` output; scores are identical."""
-        name = cls.__name__
-        classes = cls._get(arrays, "classes", name).astype(np.int64)
-        means = cls._get(arrays, "means", name).astype(np.float64)
-        chol = cls._get(arrays, "cholesky", name).astype(np.float64)
-        shrinkage = cls._get(arrays, "shrinkage", name).astype(np.float64).ravel()
-        k = classes.shape[0] if classes.ndim == 1 else -1
-        d = means.shape[1] if means.ndim == 2 else -1
-        if (
-            k < 1
-            or d < 1
-            or means.shape != (k, d)
-            or chol.shape != (d, d)
-            or shrinkage.shape != (1,)
-            or not np.all(np.diag(chol) > 0)
-        ):
-            raise ValueError(
-                f"{name}.from_arrays got inconsistent arrays (classes {classes.shape}, "
-                f"means {means.shape}, cholesky {chol.shape}); pass the dict written by "
-                f"{name}.to_arrays()."
-            )
-        obj = cls()
-        obj.classes_ = classes
-        obj.means_ = np.ascontiguousarray(means)
-        obj.cholesky_ = np.ascontiguousarray(chol)
-        obj.shrinkage_ = float(shrinkage[0])
-        return obj
-
-
-def _ledoit_wolf(x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Ledoit-Wolf shrunk covariance of rows ``x`` (already centred) and its shrinkage.
-
-    With ``S = X^T X / n``, ``mu = tr(S) / d``:
-
-        delta  = ||S - mu I||_F^2 / d
-        beta   = min(delta, (sum_i ||x_i||^4 / n - ||S||_F^2) / (n d))
-        rho    = beta / delta,   Sigma = (1 - rho) S + rho mu I
-
-    (``sum_i ||x_i x_i^T - S||_F^2 = sum_i ||x_i||^4 - n ||S||_F^2`` avoids the ``d x d``
-    product of squared features that sklearn forms.)
-    """
-    n, d = x.shape
-    emp = x.T @ x / n
-    row_sq = np.einsum("ij,ij->i", x, x)
-    mu = float(np.trace(emp)) / d
-    s_sq = float(np.einsum("ij,ij->", emp, emp))
-    delta = (s_sq - 2.0 * mu * float(np.trace(emp)) + d * mu * mu) / d
-    beta = (float(np.dot(row_sq, row_sq)) / n - s_sq) / (n * d)
-    beta = min(beta, delta)
-    shrinkage = 0.0 if beta <= 0 else float(np.clip(beta / delta, 0.0, 1.0))
-    cov = (1.0 - shrinkage) * emp
-    cov[np.diag_indices(d)] += shrinkage * mu
-    return cov, shrinkage
-
-
-def _cholesky_with_ridge(cov: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor of ``cov + r I`` with the smallest ridge ``r`` (from
-    ``1e-10 * trace / d``, times 100 per failure) that makes it positive definite."""
-    d = cov.shape[0]
-    cov = (cov + cov.T) / 2.0
-    scale = float(np.trace(cov)) / d
-    if not scale > 0:
-        return np.eye(d)
-    ridge = 1e-10 * scale
-    eye = np.eye(d)
-    while True:
-        try:
-            return np.linalg.cholesky(cov + ridge * eye)
-        except np.linalg.LinAlgError:
-            if ridge > scale:  # cannot happen for a covariance matrix; stay safe anyway
-                return np.sqrt(scale) * eye
-            ridge *= 100.0
 
 
 class KNNDistance(_Fitted):

@@ -22,23 +22,35 @@ from transferkit.errors import ModelDirError
 MAIN_TASK = "label"
 
 
-class LinearHead(nn.Linear):
+class Described:
+    """What every head says about itself; ``kind`` names it in ``config.json``."""
+
+    kind: str
+    in_features: int
+    tasks: dict[str, list[str]]
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": self.kind, "in_features": self.in_features, "tasks": self.tasks}
+
+
+class LinearHead(nn.Linear, Described):
     """One linear layer: the head of feature extraction and fine-tuning."""
+
+    kind = "linear"
 
     def __init__(self, in_features: int, classes: list[str], task: str = MAIN_TASK) -> None:
         super().__init__(in_features, len(classes))
         self.tasks = {task: list(classes)}
 
-    def spec(self) -> dict[str, Any]:
-        return {"type": "linear", "in_features": self.in_features, "tasks": self.tasks}
-
     def representation(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
 
-class BottleneckHead(nn.Sequential):
+class BottleneckHead(nn.Sequential, Described):
     """Linear -> BatchNorm -> ReLU -> Dropout -> Linear: the head of domain adaptation,
     whose bottleneck output is the representation the methods align."""
+
+    kind = "bottleneck"
 
     def __init__(self, in_features: int, width: int, classes: list[str]) -> None:
         super().__init__(
@@ -52,12 +64,7 @@ class BottleneckHead(nn.Sequential):
         self.in_features, self.width = in_features, width
 
     def spec(self) -> dict[str, Any]:
-        return {
-            "type": "bottleneck",
-            "in_features": self.in_features,
-            "width": self.width,
-            "tasks": self.tasks,
-        }
+        return {**super().spec(), "width": self.width}
 
     def representation(self, x: torch.Tensor) -> torch.Tensor:
         for layer in list(self)[:-1]:  # not self[:-1]: slicing rebuilds the container class
@@ -70,8 +77,10 @@ class BottleneckHead(nn.Sequential):
         return z, self[-1](z)
 
 
-class MultiHead(nn.Module):
+class MultiHead(nn.Module, Described):
     """One linear head per task; the output is their logits side by side, in task order."""
+
+    kind = "multi"
 
     def __init__(self, in_features: int, tasks: dict[str, list[str]]) -> None:
         super().__init__()
@@ -81,9 +90,6 @@ class MultiHead(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return torch.cat([head(features) for head in self.heads.values()], dim=1)
-
-    def spec(self) -> dict[str, Any]:
-        return {"type": "multi", "in_features": self.in_features, "tasks": self.tasks}
 
     def representation(self, x: torch.Tensor) -> torch.Tensor:
         return x

@@ -165,13 +165,6 @@ class TransferModel:
         proba = softmax(self.calibrated_logits(out.logits, name))
         return Predictions(list(out.dataset.origins), self.tasks_[name], proba, flags)
 
-    def task_probabilities(
-        self, inputs: Inputs, progress: Progress = SILENT
-    ) -> dict[str, np.ndarray]:
-        """Probabilities of every task from one pass over the inputs."""
-        out = self.outputs(inputs, progress)
-        return {t: self.predictions(out, t).proba for t in self.tasks_}
-
     def unfamiliar(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
         """True for inputs unlike anything the model was trained on (see ``Familiarity``)."""
         if self.familiarity is None:

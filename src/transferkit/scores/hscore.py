@@ -9,14 +9,12 @@ from transferkit.scores._checks import check_features, encode_labels, one_hot
 from transferkit.scores._spectral import principal_coordinates, unit_scale
 from transferkit.scores.registry import register_score
 
-
-@register_score(
-    "hscore",
-    title="H-score",
-    needs="features",
-    description="H-score with Ledoit-Wolf shrinkage (Bao et al., ICIP 2019; "
-    "Ibrahim et al., ECML-PKDD 2022).",
+DESCRIPTION = (
+    "H-score with Ledoit-Wolf shrinkage (Bao et al., ICIP 2019; Ibrahim et al., ECML-PKDD 2022)."
 )
+
+
+@register_score("hscore", title="H-score", needs="features", description=DESCRIPTION)
 def hscore(features: np.ndarray, labels: np.ndarray, shrinkage: bool | float = True) -> float:
     """H-score (Bao, Li, Huang, Zheng, "An Information-Theoretic Approach to Transferability
     in Task Transfer Learning", ICIP 2019), optionally shrinkage-based (Ibrahim, Ponomareva,

@@ -9,13 +9,10 @@ from sklearn.neighbors import KNeighborsClassifier
 from transferkit.scores._crossval import cross_validated
 from transferkit.scores.registry import register_score
 
+DESCRIPTION = "Cross-validated 5-NN accuracy with cosine distance."
 
-@register_score(
-    "knn",
-    title="k-NN accuracy",
-    needs="features",
-    description="Cross-validated 5-NN accuracy with cosine distance.",
-)
+
+@register_score("knn", title="k-NN accuracy", needs="features", description=DESCRIPTION)
 def knn_accuracy(
     features: np.ndarray, labels: np.ndarray, k: int = 5, folds: int = 5, seed: int = 0
 ) -> float:

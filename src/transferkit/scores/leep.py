@@ -7,13 +7,10 @@ import numpy as np
 from transferkit.scores._checks import check_probs, encode_labels, one_hot
 from transferkit.scores.registry import register_score
 
+DESCRIPTION = "Log expected empirical prediction of the source head (Nguyen et al., ICML 2020)."
 
-@register_score(
-    "leep",
-    title="LEEP",
-    needs="source_probs",
-    description="Log expected empirical prediction of the source head (Nguyen et al., ICML 2020).",
-)
+
+@register_score("leep", title="LEEP", needs="source_probs", description=DESCRIPTION)
 def leep(source_probs: np.ndarray, labels: np.ndarray) -> float:
     """LEEP (Nguyen, Hassner, Seeger, Archambeau, "LEEP: A New Measure to Evaluate
     Transferability of Learned Representations", ICML 2020).

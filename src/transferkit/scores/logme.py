@@ -18,12 +18,10 @@ GRID_MARGIN = 8  # decades beyond the spectrum
 MAX_BETA = 1e10
 
 
-@register_score(
-    "logme",
-    title="LogME",
-    needs="features",
-    description="Maximised evidence of a Bayesian linear model (You et al., ICML 2021).",
-)
+DESCRIPTION = "Maximised evidence of a Bayesian linear model (You et al., ICML 2021)."
+
+
+@register_score("logme", title="LogME", needs="features", description=DESCRIPTION)
 def logme(features: np.ndarray, labels: np.ndarray) -> float:
     """LogME (You, Liu, Wang, Long, "LogME: Practical Assessment of Pre-trained Models for
     Transfer Learning", ICML 2021).

@@ -38,13 +38,12 @@ def nce(source_labels: np.ndarray, labels: np.ndarray) -> float:
     return float(np.sum(joint[seen] * np.log(conditional[seen])))
 
 
-@register_score(
-    "nce",
-    title="NCE",
-    needs="source_probs",
-    description="Negative conditional entropy of the labels given the source classes "
-    "(Tran et al., ICCV 2019).",
+DESCRIPTION = (
+    "Negative conditional entropy of the labels given the source classes (Tran et al., ICCV 2019)."
 )
+
+
+@register_score("nce", title="NCE", needs="source_probs", description=DESCRIPTION)
 def nce_from_probs(source_probs: np.ndarray, labels: np.ndarray) -> float:
     """NCE with z_i = argmax of the source head's predicted distribution [n, Z]."""
     return nce(np.argmax(check_probs(source_probs), axis=1), labels)

@@ -42,7 +42,6 @@ class TrainSettings:
     warmup_fraction: float = 0.1
     max_grad_norm: float | None = 1.0
     label_smoothing: float = 0.0
-    monitor: str = "accuracy"  # or "loss"
 
 
 @dataclass
@@ -108,8 +107,6 @@ class Trainer:
         # (e.g. a contrastive loss on embeddings, where accuracy is not defined)
         self.objective = objective
         self.metric = metric if metric is not None else (accuracy if objective is None else None)
-        self.model: nn.Module | None = None
-        self.optimizer: torch.optim.Optimizer | None = None
 
     def fit(
         self,
@@ -127,7 +124,6 @@ class Trainer:
         )
         if val_loader is not None:
             val_loader = acc.prepare(val_loader)
-        self.model, self.optimizer = model, optimizer
         loss_fn = self.objective or nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
         history, best_score, best_state, bad_epochs = History(), None, None, 0
         for epoch in range(s.epochs):
@@ -156,7 +152,7 @@ class Trainer:
             if val_loader is None:  # nothing to select on: the last epoch is the model
                 history.best_epoch = epoch + 1
                 continue
-            score = (val_acc, -val_loss) if s.monitor == "accuracy" else (-val_loss, val_acc)
+            score = (val_acc, -val_loss)  # accuracy first; the loss breaks ties
             if best_score is None or score > best_score:
                 best_score, bad_epochs, history.best_epoch = score, 0, epoch + 1
                 best_state = _clone_state(acc.unwrap_model(model))

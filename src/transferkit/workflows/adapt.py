@@ -45,14 +45,6 @@ class AdaptResult:
     def target_metrics(self) -> SplitMetrics | None:
         return self.adaptation.target_metrics
 
-    @property
-    def gap_before(self) -> float:
-        return self.adaptation.gap_before
-
-    @property
-    def gap_after(self) -> float:
-        return self.adaptation.gap_after
-
 
 def adapt(
     source: str | Path,

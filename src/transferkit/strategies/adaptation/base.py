@@ -114,6 +114,10 @@ class AdaptationMethod(Strategy[AdaptConfig]):
         """The method's loss ``penalty(model, inputs, logits)`` and extra trainable weights."""
         return None, []
 
+    def diagnostics(self) -> list[str]:
+        """Sentences for the run's notes about how the adaptation went."""
+        return []
+
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
         cfg = self.config
         if ctx.target is None or not len(ctx.target):
@@ -127,6 +131,7 @@ class AdaptationMethod(Strategy[AdaptConfig]):
         notes = [
             f"{self.name} ({cfg.mode} backbone), adaptation weight {cfg.weight}",
             *training_notes(model, history, cfg),
+            *self.diagnostics(),
         ]
         details = {
             "mode": cfg.mode,

@@ -146,7 +146,15 @@ class Dann(AdaptationMethod):
 
     def penalty(self, domain: Any, in_features: int) -> tuple[Any, list[nn.Parameter]]:
         dann = DANNLoss(DomainDiscriminator(in_features, hidden_features=256))
+        self.loss = dann
         loss = lambda d, p: dann(d.source_features, d.target_features, dann_coefficient(p))  # noqa: E731
-        penalty = MethodPenalty(domain, loss, self.config.weight)
-        penalty.dann = dann
-        return penalty, list(dann.parameters())
+        return MethodPenalty(domain, loss, self.config.weight), list(dann.parameters())
+
+    def diagnostics(self) -> list[str]:
+        accuracy = getattr(self, "loss", None) and self.loss.domain_accuracy
+        if accuracy is None:
+            return []
+        return [
+            f"the domain discriminator told source from target in {accuracy:.0%} of the last "
+            "batch (50%: the features no longer tell the domains apart)"
+        ]
