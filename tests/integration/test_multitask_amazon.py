@@ -16,14 +16,14 @@ def test_sentiment_and_domain_learnt_jointly(shared_data, tmp_path):
         "all-MiniLM-L6-v2",
         "multitask",
         tasks=["sentiment", "domain"],
-        max_train=600,
+        max_train=300,  # 240 trained on, 60 validate: measured 0.767 and 0.95, in 2 min
         epochs=2,
         out=tmp_path / "mt",
     )
     tasks = result.metrics.tasks
     assert set(tasks) == {"sentiment", "domain"}
-    assert tasks["sentiment"]["val"]["accuracy"] >= 0.70  # chance 0.5
-    assert tasks["domain"]["val"]["accuracy"] >= 0.60  # chance 0.25
+    assert tasks["sentiment"]["val"].accuracy >= 0.70  # chance 0.5
+    assert tasks["domain"]["val"].accuracy >= 0.60  # chance 0.25
     model = transferkit.load(result.out)
     texts = [
         "This blender broke after two days, a waste of money.",
