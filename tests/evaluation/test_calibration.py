@@ -9,8 +9,10 @@ from scipy.special import log_softmax, softmax
 
 from transferkit.errors import ConfigError
 from transferkit.evaluation.calibration import (
+    choose_temperature,
     expected_calibration_error,
     fit_temperature,
+    mean_nll,
     reliability_table,
 )
 
@@ -161,3 +163,35 @@ def test_bad_input_is_refused() -> None:
         reliability_table(proba, np.array([0, 1, 2, 0]))
     with pytest.raises(ValueError, match="NaN"):
         fit_temperature(np.array([[np.nan, 0.0]]), np.array([0]))
+
+
+def test_a_kept_temperature_lowers_the_log_loss_of_new_examples() -> None:
+    z, _, y = calibrated_sample(400, 3, 1.0, seed=1)
+    choice = choose_temperature(3.0 * z, y)  # three times over-confident
+    assert choice.kept and choice.temperature == pytest.approx(3.0, rel=0.25)
+    new_z, _, new_y = calibrated_sample(2000, 3, 1.0, seed=2)
+    assert mean_nll(3.0 * new_z, new_y, choice.temperature) < mean_nll(3.0 * new_z, new_y)
+    assert "cross-fitting" in choice.reason
+
+
+def test_no_temperature_from_separable_or_too_few_examples() -> None:
+    # every example right, as the 49 validation photos of the demo: any T < 1 "helps" them
+    y = np.arange(49) % 2
+    z = np.where(np.eye(2)[y] > 0, 8.0, 0.0)
+    all_right = choose_temperature(z, y)
+    assert all_right.temperature == 1.0 and "all 49 calibration examples" in all_right.reason
+    # large logits that carry nothing: the fit runs to its upper bound, never stored
+    rng = np.random.default_rng(0)
+    bound = choose_temperature(50 * rng.normal(size=(60, 2)), rng.integers(0, 2, 60))
+    assert bound.temperature == 1.0 and bound.fitted == pytest.approx(100.0)
+    assert "ran to its bound" in bound.reason
+    few = choose_temperature(np.random.default_rng(0).normal(size=(12, 2)), np.arange(12) % 2)
+    assert few.temperature == 1.0 and few.reason.startswith("only 12 calibration examples")
+
+
+def test_a_temperature_that_does_not_help_new_examples_is_not_kept() -> None:
+    z, _, y = calibrated_sample(60, 2, 1.0, seed=3)  # already calibrated: nothing to gain
+    choice = choose_temperature(z, y)
+    assert choice.temperature == 1.0 or choice.nll_after < choice.nll_before
+    if choice.temperature == 1.0:
+        assert "did not lower held-out log-loss" in choice.reason

@@ -14,7 +14,7 @@ from tests.conftest import write_image_folder
 from transferkit.models.familiarity import Familiarity
 
 
-def test_temperature_is_fitted_on_validation_and_used_after_reload(image_splits, tmp_path):
+def test_temperature_choice_is_recorded_and_used_after_reload(image_splits, tmp_path):
     result = transferkit.fit(
         image_splits,
         "tiny-cnn",
@@ -25,9 +25,12 @@ def test_temperature_is_fitted_on_validation_and_used_after_reload(image_splits,
         out=tmp_path / "m",
     )
     cal = result.metrics.calibration
-    assert cal.fitted_on == "validation split" and cal.temperature != 1.0
+    # 4 validation images (a fifth of train): too few to check a temperature, so none
+    assert cal.fitted_on == "validation split" and cal.temperature == 1.0
+    assert cal.reason.startswith("only 4 calibration examples")
     record = json.loads((tmp_path / "m" / "config.json").read_text())
     assert record["calibration"]["temperatures"] == {"label": cal.temperature}
+    assert record["calibration"]["reasons"] == {"label": cal.reason}
     model = transferkit.load(tmp_path / "m")
     assert model.record.calibration.temperature("label") == cal.temperature
     np.testing.assert_allclose(

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from transferkit.evaluation.results import SPLIT_NAMES, FitMetrics, SplitMetrics
+from transferkit.evaluation.verdicts import accuracy_verdict
 from transferkit.models import Predictions
 
 
@@ -40,14 +41,17 @@ def print_fit_summary(console: Console, result: Any) -> None:
             console.print(f"  ... and {len(skipped) - 20} more (see config.json)")
     for split in ("val", "cv", "test"):
         if split in m.splits:
-            s = m.splits[split]
-            console.print(
-                f"[bold]{SPLIT_NAMES[split]}[/bold] ({s.n} examples): accuracy "
-                f"[bold]{s.accuracy:.3f}[/bold], macro-F1 {s.macro_f1:.3f}"
-            )
+            console.print(split_line(SPLIT_NAMES[split], m.splits[split]))
     console.print(metrics_table(m.main, f"Per class, {SPLIT_NAMES[m.held_out]}"))
+    verdict = accuracy_verdict(m.main, SPLIT_NAMES[m.held_out])
+    console.print(f"[{COLOURS[verdict.level]}]{escape(verdict.sentence)}[/]")
+    if m.baseline:
+        probes = ", ".join(f"{SPLIT_NAMES[k]} {v.accuracy:.3f}" for k, v in m.baseline.items())
+        console.print(f"Baseline, a linear probe on the pretrained features: {probes}.")
     for line in judgement_lines(m):
         console.print(line)
+    for warning in m.warnings:
+        console.print(f"[yellow]{escape(warning)}[/yellow]")
     cost = m.cost
     if cost.embedded or cost.from_cache:
         console.print(
@@ -64,16 +68,31 @@ def print_fit_summary(console: Console, result: Any) -> None:
         console.print("Model not saved (no --out given).")
 
 
+COLOURS = {"good": "green", "warn": "yellow", "bad": "red", "info": "default"}
+
+
+def split_line(name: str, s: SplitMetrics) -> str:
+    low, high = s.accuracy_interval
+    return (
+        f"[bold]{name}[/bold] ({s.n} examples): accuracy [bold]{s.accuracy:.3f}[/bold] "
+        f"\\[{low:.3f}, {high:.3f}], macro-F1 {s.macro_f1:.3f}"
+    )
+
+
 def judgement_lines(m: FitMetrics) -> list[str]:
     """Calibration, the familiarity check, overfitting and forgetting, one line each."""
     lines = []
     cal = m.calibration
     held = cal.splits.get(m.held_out) if cal is not None else None
     if cal is not None and held is not None:
-        lines.append(
-            f"Calibration: ECE {held.ece_before:.3f} -> {held.ece_after:.3f} with "
-            f"temperature {cal.temperature:.2f} (fitted on the {cal.fitted_on})."
-        )
+        where = SPLIT_NAMES.get(m.held_out, m.held_out)
+        if cal.temperature != 1.0:
+            lines.append(
+                f"Calibration: temperature {cal.temperature:.2f} on the {cal.fitted_on} "
+                f"({cal.reason}); ECE on {where} {held.ece_before:.3f} -> {held.ece_after:.3f}."
+            )
+        else:
+            lines.append(f"Calibration: none, {cal.reason}; ECE on {where} {held.ece_before:.3f}.")
     if m.familiarity is not None and m.familiarity.flagged:
         rates = ", ".join(
             f"{v:.1%} of {SPLIT_NAMES.get(k, k)}" for k, v in m.familiarity.flagged.items()
@@ -98,10 +117,13 @@ def print_evaluation(console: Console, metrics: SplitMetrics, classes: list[str]
     if fmt == "json":
         console.print_json(json.dumps(metrics.to_dict()))
         return
-    console.print(
-        f"accuracy [bold]{metrics.accuracy:.3f}[/bold], macro-F1 {metrics.macro_f1:.3f}, "
-        f"{metrics.n} examples"
-    )
+    console.print(split_line("evaluation", metrics))
+    verdict = accuracy_verdict(metrics, "evaluation")
+    console.print(f"[{COLOURS[verdict.level]}]{escape(verdict.sentence)}[/]")
+    for name, part in (metrics.by_familiarity or {}).items():
+        accuracy = "-" if part.n == 0 else f"{part.accuracy:.3f}"
+        what = "unlike the training data" if name == "unfamiliar" else "like the training data"
+        console.print(f"Inputs {what}: {part.n} examples, accuracy {accuracy}.")
     console.print(metrics_table(metrics, "Per class"))
     cm = Table(title="Confusion matrix (rows: true, columns: predicted)", title_justify="left")
     cm.add_column("")
@@ -112,42 +134,55 @@ def print_evaluation(console: Console, metrics: SplitMetrics, classes: list[str]
     console.print(cm)
 
 
+def _shown(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
 def format_predictions(predictions: Predictions, fmt: str) -> str | Table:
-    """Predictions as JSON, CSV or a table; the unfamiliar-input flag is a column in every
-    format."""
+    """Predictions as JSON, CSV or a table. Each row names its input (for texts, the text
+    itself); the unfamiliar-input flag is a column in every format, and the table marks a
+    flagged input's label as unreliable next to its confidence."""
     classes, proba = predictions.classes, predictions.proba
     flags: list[bool | None] = (
         [bool(x) for x in predictions.unfamiliar]
         if predictions.unfamiliar is not None
         else [None] * len(predictions.origins)
     )
-    rows = list(zip(predictions.origins, proba.argmax(axis=1), proba, flags, strict=True))
+    texts = predictions.texts or [None] * len(predictions.origins)
+    rows = list(zip(predictions.origins, texts, proba.argmax(axis=1), proba, flags, strict=True))
     if fmt == "json":
-        return json.dumps(
-            [
-                {
-                    "input": o,
-                    "predicted": classes[p],
-                    "probabilities": {c: float(v) for c, v in zip(classes, row, strict=True)},
-                    "unfamiliar": flag,
-                }
-                for o, p, row, flag in rows
-            ],
-            indent=2,
-        )
+        return json.dumps([_json_row(classes, *row) for row in rows], indent=2)
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["input", "predicted", *[f"p_{c}" for c in classes], "unfamiliar"])
-        for o, p, row, flag in rows:
-            w.writerow([o, classes[p], *[f"{v:.6f}" for v in row], "" if flag is None else flag])
+        text = ["text"] if predictions.texts else []
+        w.writerow(["input", *text, "predicted", *[f"p_{c}" for c in classes], "unfamiliar"])
+        for o, t, p, row, flag in rows:
+            cells = [f"{v:.6f}" for v in row]
+            shown = [t] if predictions.texts else []
+            w.writerow([o, *shown, classes[p], *cells, "" if flag is None else flag])
         return buf.getvalue()
     table = Table()
     table.add_column("input", overflow="fold")
     table.add_column("predicted")
     table.add_column("confidence", justify="right")
     table.add_column("note")
-    for o, p, row, flag in rows:
-        note = "[yellow]unlike the training data[/yellow]" if flag else ""
-        table.add_row(escape(o), escape(classes[p]), f"{row[p]:.3f}", note)
+    for o, t, p, row, flag in rows:
+        note = "[yellow]unlike the training data: label unreliable[/yellow]" if flag else ""
+        table.add_row(escape(_shown(t) if t else o), escape(classes[p]), f"{row[p]:.3f}", note)
     return table
+
+
+def _json_row(
+    classes: list[str], origin: str, text: str | None, p: int, row: Any, flag: bool | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"input": origin}
+    if text is not None:
+        out["text"] = text
+    out.update(
+        predicted=classes[p],
+        probabilities={c: float(v) for c, v in zip(classes, row, strict=True)},
+        unfamiliar=flag,
+    )
+    return out

@@ -12,8 +12,10 @@ from rich.table import Table
 from transferkit.cli.console import escape, out, progress
 from transferkit.cli.fit import strategy_fields
 from transferkit.cli.options import config_options, given, plugin_command, plugin_options
+from transferkit.cli.output import COLOURS, split_line
 from transferkit.data.config import DataConfig
 from transferkit.errors import ConfigError
+from transferkit.evaluation.verdicts import accuracy_verdict, adaptation_verdict
 from transferkit.workflows.configs import AdaptRun, CompareRun, ExploreRun
 
 
@@ -105,7 +107,8 @@ def compare(args: tuple[str, ...], option_pairs: tuple[str, ...], **values: Any)
         )
     out.print(table)
     for v in result.verdicts:
-        out.print(("[green]" if v.kind == "gain" else "[yellow]") + escape(v.sentence))
+        colour = {"gain": "green", "negative": "red"}.get(v.kind, "yellow")
+        out.print(f"[{colour}]{escape(v.sentence)}[/]")
     for note in result.notes:
         out.print(escape(note))
     if result.out:
@@ -162,12 +165,19 @@ def adapt(args: tuple[str, ...], **values: Any) -> None:
         **given(values, DataConfig.field_names()),
         **options,
     )
-    fit = result.fit
-    out.print(f"{method}: source {fit.held_out} accuracy {fit.accuracy:.3f}")
+    fit, gaps = result.fit, result.adaptation
     target = result.target_metrics
     if target is not None:
-        out.print(f"[bold]target accuracy {target.accuracy:.3f}[/bold] ({target.n} examples)")
-    gaps = result.adaptation
+        out.print(split_line(f"{method}, target", target))
+        if gaps.baseline_metrics is not None:
+            out.print(split_line("source-only, target", gaps.baseline_metrics))
+        verdict = (
+            adaptation_verdict(method, gaps.difference)
+            if gaps.baseline_metrics is not None
+            else accuracy_verdict(target, "target")
+        )
+        out.print(f"[{COLOURS[verdict.level]}]{escape(verdict.sentence)}[/]")
+    out.print(f"{method}: source {fit.held_out} accuracy {fit.accuracy:.3f}")
     out.print(
         f"Domain gap (proxy A-distance): {gaps.gap_before:.3f} with the pretrained "
         f"features, {gaps.gap_after:.3f} after adaptation."

@@ -16,6 +16,7 @@ arrays of the wrong shape are a bug in the caller and raise a plain :class:`Valu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,14 @@ import numpy.typing as npt
 
 from transferkit.errors import ConfigError
 
-__all__ = ["expected_calibration_error", "fit_temperature", "reliability_table"]
+__all__ = [
+    "TemperatureChoice",
+    "choose_temperature",
+    "expected_calibration_error",
+    "fit_temperature",
+    "mean_nll",
+    "reliability_table",
+]
 
 # Search range of the temperature: a model that needs T outside [1/100, 100] has logits
 # that carry (almost) no information or are separable; the bound is then returned.
@@ -218,3 +226,109 @@ def fit_temperature(logits: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     )
     log_t = float(res.x) if np.isfinite(res.fun) and res.fun <= values[best] else grid[best]
     return float(np.exp(log_t))
+
+
+MIN_CALIBRATION_EXAMPLES = 20
+
+
+@dataclass
+class TemperatureChoice:
+    """The temperature to store (1.0 unless scaling passed the check), what the fit on
+    all the data gave, and why it was kept or not, in one sentence."""
+
+    temperature: float
+    fitted: float | None
+    reason: str
+    nll_before: float | None = None  # cross-fitted held-out NLL at T = 1
+    nll_after: float | None = None  # the same with each fold's own fitted temperature
+
+    @property
+    def kept(self) -> bool:
+        return self.temperature != 1.0
+
+
+def _nll_rows(z: np.ndarray, y: np.ndarray, temperature: float) -> np.ndarray:
+    z = z / temperature
+    top = z.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+    return lse - z[np.arange(len(y)), y]
+
+
+def mean_nll(logits: npt.ArrayLike, labels: npt.ArrayLike, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood of ``softmax(logits / temperature)``."""
+    z, y = _check_proba_labels(logits, labels, what="logits")
+    return float(np.mean(_nll_rows(z, y, temperature)))
+
+
+def _at_bound(t: float) -> bool:
+    """Within a factor of 2 of the search bound: the fit was still running towards it."""
+    return abs(np.log(t)) >= _LOG_T_BOUND - np.log(2.0)
+
+
+def choose_temperature(
+    logits: npt.ArrayLike, labels: npt.ArrayLike, folds: int = 5, seed: int = 0
+) -> TemperatureChoice:
+    """Temperature scaling that is never worse than none.
+
+    The temperature is fitted on all of ``logits`` (validation logits, or out-of-fold
+    logits on train) and kept only if it lowers the negative log-likelihood of examples it
+    was not fitted on: in stratified ``folds``-fold cross-fitting, each fold is scored with
+    the temperature fitted on the other folds, and the mean held-out NLL must fall below
+    the NLL at T = 1. Kept at 1, with the reason: fewer than 20 examples; no example
+    classified wrong (the NLL then falls as T goes to 0, however often new inputs are
+    wrong); a fit that runs to within a factor of 2 of the search bound (data nearly
+    separated, or logits that carry nothing); fewer than 2 examples of some class to
+    cross-fit with; or no gain in the check.
+    """
+    z, y = _check_proba_labels(logits, labels, what="logits")
+    n, counts = len(y), np.bincount(y)
+    k = min(folds, int(counts[counts > 0].min())) if n else 0
+    refused = _unusable(z, y, k)
+    if refused:
+        return TemperatureChoice(1.0, None, refused)
+    fitted = fit_temperature(z, y)
+    if _at_bound(fitted):
+        what = "separated perfectly" if fitted < 1 else "no better than uniform"
+        return TemperatureChoice(
+            1.0,
+            fitted,
+            f"the {n} calibration examples are {what}, so the fitted temperature ran to its "
+            f"bound ({fitted:.2g}) and T = 1 was kept",
+        )
+    before, after = mean_nll(z, y), _cross_fitted_nll(z, y, k, seed)
+    if after < before:
+        reason = f"held-out log-loss {before:.3f} -> {after:.3f} in {k}-fold cross-fitting"
+        return TemperatureChoice(fitted, fitted, reason, before, after)
+    reason = (
+        f"a temperature ({fitted:.2f}) did not lower held-out log-loss in {k}-fold "
+        f"cross-fitting ({before:.3f} -> {after:.3f}), so T = 1 was kept"
+    )
+    return TemperatureChoice(1.0, fitted, reason, before, after)
+
+
+def _unusable(z: np.ndarray, y: np.ndarray, folds: int) -> str | None:
+    """Why these calibration data cannot choose a temperature, or None."""
+    n = len(y)
+    if n < MIN_CALIBRATION_EXAMPLES:
+        return f"only {n} calibration examples, too few to check a temperature (T = 1 kept)"
+    if not np.any(z.argmax(axis=1) != y):
+        return (
+            f"all {n} calibration examples are classified right, so they cannot say how "
+            "often the model is wrong (T = 1 kept)"
+        )
+    if folds < 2:
+        return (
+            "a class has one calibration example, too few to cross-fit a temperature (T = 1 kept)"
+        )
+    return None
+
+
+def _cross_fitted_nll(z: np.ndarray, y: np.ndarray, folds: int, seed: int) -> float:
+    """Mean NLL of each fold under the temperature fitted on the other folds."""
+    from sklearn.model_selection import StratifiedKFold
+
+    held_nll = np.zeros(len(y))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, held in splitter.split(z, y):
+        held_nll[held] = _nll_rows(z[held], y[held], fit_temperature(z[train], y[train]))
+    return float(held_nll.mean())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from transferkit.evaluation.results import ClassMetrics, SplitMetrics
+from transferkit.evaluation.statistics import macro_f1_interval, wilson_interval
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -37,6 +38,8 @@ def classification_metrics(
     )
     present = support > 0
     picked = np.clip(proba[np.arange(len(y_true)), y_true], 1e-12, 1.0)
+    support_all = np.bincount(y_true, minlength=len(classes))
+    majority = int(support_all.argmax())
     return SplitMetrics(
         n=len(y_true),
         accuracy=float(np.mean(y_pred == y_true)) if len(y_true) else float("nan"),
@@ -47,4 +50,9 @@ def classification_metrics(
             for i, c in enumerate(classes)
         },
         confusion_matrix=confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        accuracy_interval=wilson_interval(int(np.sum(y_pred == y_true)), len(y_true)),
+        macro_f1_interval=macro_f1_interval(y_true, y_pred, len(classes)),
+        majority_class=classes[majority],
+        majority_accuracy=float(support_all[majority] / len(y_true)),
+        chance=1.0 / len(classes),
     )

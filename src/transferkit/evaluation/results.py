@@ -26,6 +26,14 @@ class ClassMetrics:
 
 
 @dataclass
+class Subset:
+    """Accuracy on a part of a split."""
+
+    n: int
+    accuracy: float
+
+
+@dataclass
 class SplitMetrics:
     """Classification metrics of one set of predictions."""
 
@@ -35,10 +43,23 @@ class SplitMetrics:
     log_loss: float
     per_class: dict[str, ClassMetrics]
     confusion_matrix: list[list[int]]
+    accuracy_interval: tuple[float, float] = (float("nan"), float("nan"))  # Wilson, 95%
+    macro_f1_interval: tuple[float, float] = (float("nan"), float("nan"))  # bootstrap, 95%
+    majority_class: str = ""  # the most frequent class of this split
+    majority_accuracy: float = float("nan")  # what always predicting it scores here
+    chance: float = float("nan")  # 1 / number of classes
+    #: accuracy on the inputs the familiarity check flags and on those it does not
+    by_familiarity: dict[str, Subset] | None = None
 
     @property
     def classes(self) -> list[str]:
         return list(self.per_class)
+
+    @property
+    def predicted_classes(self) -> list[str]:
+        """The classes the model predicted at least once on this split."""
+        columns = [sum(col) for col in zip(*self.confusion_matrix, strict=True)]
+        return [c for c, k in zip(self.per_class, columns, strict=True) if k > 0]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +81,12 @@ class CalibrationResult:
     temperatures: dict[str, float]
     fitted_on: str
     splits: dict[str, SplitCalibration] = field(default_factory=dict)  # main task only
+    reasons: dict[str, str] = field(default_factory=dict)  # why each temperature, or T = 1
+
+    @property
+    def reason(self) -> str:
+        """Why the main task's temperature was kept, or T = 1."""
+        return next(iter(self.reasons.values()), "")
 
     @property
     def temperature(self) -> float:
@@ -125,11 +152,18 @@ class AdaptMetrics:
     gap_before: float  # proxy A-distance between the domains, pretrained features
     gap_after: float  # the same in the representation the adapted classifier uses
     map: DomainMap | None = None
+    #: source-only trained in the same run, on the same target examples: the baseline
+    baseline_metrics: SplitMetrics | None = None
+    #: adapted minus source-only target accuracy: (mean, low, high), paired bootstrap, 95%
+    difference: tuple[float, float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        baseline = self.baseline_metrics
         return {
             "target": self.target,
             "target_metrics": self.target_metrics.to_dict() if self.target_metrics else None,
+            "source_only_metrics": baseline.to_dict() if baseline else None,
+            "difference": self.difference,
             "proxy_a_distance_before": self.gap_before,
             "proxy_a_distance_after": self.gap_after,
         }
@@ -149,6 +183,10 @@ class FitMetrics:
     overfitting: str | None = None
     forgetting: Forgetting | None = None
     adaptation: AdaptMetrics | None = None  # domain adaptation (``transferkit adapt``)
+    #: a linear probe on the pretrained features of the same splits, for strategies that
+    #: train the backbone: the baseline they must beat
+    baseline: dict[str, SplitMetrics] | None = None
+    warnings: list[str] = field(default_factory=list)  # one sentence each
 
     @property
     def held_out(self) -> str:
@@ -173,6 +211,10 @@ class FitMetrics:
             value = getattr(self, name)
             out[name] = asdict(value) if value is not None else None
         out["overfitting"] = self.overfitting
+        out["warnings"] = self.warnings
+        out["baseline"] = (
+            {name: m.to_dict() for name, m in self.baseline.items()} if self.baseline else None
+        )
         if self.adaptation is not None:
             out["adaptation"] = self.adaptation.to_dict()
         return out

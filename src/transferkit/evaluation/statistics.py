@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from transferkit.errors import ConfigError
 
-__all__ = ["bootstrap_ci", "mean_ci", "paired_difference"]
+__all__ = ["bootstrap_ci", "macro_f1_interval", "mean_ci", "paired_difference", "wilson_interval"]
 
 _TOO_FEW_SEEDS = "A confidence interval needs at least 2 seeds; pass --seeds 2 or more."
 _BOOT_CHUNK_ELEMENTS = 1 << 22
@@ -194,3 +194,58 @@ def bootstrap_ci(
     alpha = 1.0 - confidence
     low, high = np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0])
     return estimate, float(low), float(high)
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Wilson, "Probable Inference, the Law of
+    Succession, and Statistical Inference", JASA 1927): with ``p = successes / n`` and
+    ``z`` the normal quantile,
+
+        (p + z^2 / 2n  +/-  z sqrt(p (1 - p) / n + z^2 / 4n^2)) / (1 + z^2 / n)
+
+    Unlike the normal interval it stays inside [0, 1] and does not collapse to a point at
+    0 or n successes (153 of 153 right gives [0.976, 1]). ``(nan, nan)`` for ``n == 0``.
+    """
+    from scipy import stats
+
+    if n == 0:
+        return float("nan"), float("nan")
+    z = float(stats.norm.ppf(0.5 + _check_confidence(confidence) / 2.0))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def macro_f1_interval(
+    y_true: np.ndarray, y_pred: np.ndarray, classes: int, n_boot: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval (95%) of macro-F1 over the examples, averaging over the
+    classes present in each resample, computed from confusion counts in one pass per
+    chunk of resamples."""
+    n = len(y_true)
+    if n < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    cells = np.asarray(y_true) * classes + np.asarray(y_pred)
+    out = np.empty(n_boot)
+    chunk = max(1, _BOOT_CHUNK_ELEMENTS // n)
+    for start in range(0, n_boot, chunk):
+        rows = min(chunk, n_boot - start)
+        picked = cells[rng.integers(0, n, size=(rows, n))]
+        offsets = (np.arange(rows) * classes * classes)[:, None]
+        counts = np.bincount((picked + offsets).ravel(), minlength=rows * classes * classes)
+        out[start : start + rows] = _macro_f1(counts.reshape(rows, classes, classes))
+    low, high = np.quantile(out, [0.025, 0.975])
+    return float(low), float(high)
+
+
+def _macro_f1(confusion: np.ndarray) -> np.ndarray:
+    """Macro-F1 of each ``[classes, classes]`` confusion matrix (rows true), over the
+    classes with support."""
+    tp = np.diagonal(confusion, axis1=1, axis2=2).astype(np.float64)
+    support, predicted = confusion.sum(axis=2), confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(support + predicted > 0, 2 * tp / (support + predicted), 0.0)
+    present = support > 0
+    return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)

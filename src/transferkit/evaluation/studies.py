@@ -39,6 +39,8 @@ class CompareResult:
     out: Path | None = None
     notes: list[str] = field(default_factory=list)
     all_per_class: float = 0.0  # mean training examples per class when using all of them
+    majority_class: str = ""  # the test split's most frequent class
+    majority_accuracy: float = float("nan")  # what always predicting it scores on test
 
     def cell(self, strategy: str, size: str) -> Cell:
         return next(c for c in self.cells if c.strategy == strategy and c.size == size)
@@ -52,7 +54,22 @@ class CompareResult:
             "test": self.test_origin,
             "notes": self.notes,
             "all_per_class": self.all_per_class,
+            "majority": {"class": self.majority_class, "accuracy": self.majority_accuracy},
         }
+
+
+def constant_notes(result: CompareResult) -> list[str]:
+    """A sentence for each cell that scored what always predicting the majority class
+    scores: such a cell learned nothing, and a verdict against it says only that."""
+    out = []
+    for c in result.cells:
+        if c.accuracies and max(c.accuracies) <= result.majority_accuracy + 1e-9:
+            where = f"{c.size} per class" if c.size != "all" else "all the data"
+            out.append(
+                f"{c.strategy} at {where} scored {c.mean:.3f} in every seed, what always "
+                f"predicting {result.majority_class!r} scores: it learned nothing in its budget."
+            )
+    return out
 
 
 def verdicts(cells: list[Cell], sizes: list[str]) -> list[TransferVerdict]:

@@ -3,7 +3,9 @@
 Judged on paired differences over seeds (the same seeds give both recipes the same data
 and order), never on a single run: transfer is reported as helping only when the whole
 confidence interval of ``transfer - scratch`` lies above zero, as hurting (negative
-transfer) when it lies below, and as no detectable gain otherwise.
+transfer) when it lies below. An interval across zero is "no detectable gain" only when it
+is narrow enough to rule out a difference that matters (``INCONCLUSIVE_WIDTH``); a wider
+one is "not enough evidence", a verdict of its own that says how many seeds gave it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from dataclasses import dataclass
 
 from transferkit.evaluation.statistics import paired_difference
 
+#: An interval of ``transfer - scratch`` wider than this (in accuracy) that includes zero
+#: cannot tell a gain of 5 points from none.
+INCONCLUSIVE_WIDTH = 0.10
+
 
 @dataclass(frozen=True)
 class TransferVerdict:
-    kind: str  # "gain", "no-gain" or "negative"
+    kind: str  # "gain", "no-gain", "negative" or "inconclusive"
     strategy: str
     size: str
     mean: float
@@ -38,6 +44,12 @@ class TransferVerdict:
                 f"Negative transfer {where}: training from scratch beats {self.strategy} "
                 f"({interval}); the pretrained model hurts here."
             )
+        if self.kind == "inconclusive":
+            return (
+                f"Not enough evidence {where}: {self.strategy} minus scratch is {interval}, "
+                f"an interval {self.high - self.low:.2f} wide that includes zero; run more "
+                "seeds (--seeds) to tell."
+            )
         return (
             f"No detectable gain from transfer {where}: {self.strategy} minus scratch is "
             f"{interval}, an interval that includes zero."
@@ -53,5 +65,14 @@ def transfer_verdict(
 ) -> TransferVerdict:
     """Compare accuracies of a transfer strategy and scratch obtained with the same seeds."""
     d = paired_difference(transfer, scratch, confidence)
-    kind = "gain" if d["low"] > 0 else "negative" if d["high"] < 0 else "no-gain"
+    wide = d["high"] - d["low"] > INCONCLUSIVE_WIDTH
+    kind = (
+        "gain"
+        if d["low"] > 0
+        else "negative"
+        if d["high"] < 0
+        else "inconclusive"
+        if wide
+        else "no-gain"
+    )
     return TransferVerdict(kind, strategy, size, d["mean"], d["low"], d["high"], d["n"])

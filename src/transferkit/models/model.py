@@ -20,7 +20,7 @@ from transferkit.data.dataset import Dataset
 from transferkit.data.load import read_dataset, read_inputs
 from transferkit.errors import DataError, IncompatibleError, NotFittedError
 from transferkit.evaluation.metrics import classification_metrics, softmax
-from transferkit.evaluation.results import SplitMetrics
+from transferkit.evaluation.results import SplitMetrics, Subset
 from transferkit.features.cache import FeatureCache
 from transferkit.features.extract import embed
 from transferkit.models import artifact
@@ -53,6 +53,7 @@ class Predictions:
     classes: list[str]
     proba: np.ndarray
     unfamiliar: np.ndarray | None
+    texts: list[str] | None = None  # the inputs themselves, for a text model
 
     @property
     def labels(self) -> list[str]:
@@ -163,7 +164,8 @@ class TransferModel:
         name = self._task(task)
         flags = self.familiarity.flags(out.features) if self.familiarity is not None else None
         proba = softmax(self.calibrated_logits(out.logits, name))
-        return Predictions(list(out.dataset.origins), self.tasks_[name], proba, flags)
+        texts = [str(x) for x in out.dataset.inputs] if self.modality == "text" else None
+        return Predictions(list(out.dataset.origins), self.tasks_[name], proba, flags, texts)
 
     def unfamiliar(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
         """True for inputs unlike anything the model was trained on (see ``Familiarity``)."""
@@ -195,10 +197,28 @@ class TransferModel:
         """Metrics on labelled data (a Dataset, a folder of class folders, a labelled table)."""
         ds = data if isinstance(data, Dataset) else read_dataset(data, split=split)
         y = ds.encode(self.classes_)
-        return classification_metrics(y, self.predict_proba(ds, progress), self.classes_)
+        predictions = self.predictions(ds, progress=progress)
+        metrics = classification_metrics(y, predictions.proba, self.classes_)
+        return by_familiarity(metrics, y, predictions)
 
     def save(self, directory: str | Path, overwrite: bool = False) -> Path:
         return save_model(self, Path(directory), overwrite=overwrite)
+
+
+def by_familiarity(metrics: SplitMetrics, y: np.ndarray, predictions: Predictions) -> SplitMetrics:
+    """The metrics with accuracy on the flagged and on the unflagged inputs apart: the
+    point of the check is that labels of unfamiliar inputs are less reliable."""
+    if predictions.unfamiliar is None:
+        return metrics
+    right = predictions.proba.argmax(axis=1) == y
+    metrics.by_familiarity = {
+        name: Subset(int(mask.sum()), float(right[mask].mean()) if mask.any() else float("nan"))
+        for name, mask in (
+            ("unfamiliar", predictions.unfamiliar),
+            ("familiar", ~predictions.unfamiliar),
+        )
+    }
+    return metrics
 
 
 def save_model(

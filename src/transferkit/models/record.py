@@ -58,6 +58,7 @@ class CalibrationRecord:
 
     temperatures: dict[str, float] = field(default_factory=dict)
     fitted_on: str = "nothing (not calibrated)"
+    reasons: dict[str, str] = field(default_factory=dict)  # why each was kept, or T = 1
 
     def temperature(self, task: str) -> float:
         return float(self.temperatures.get(task, 1.0))

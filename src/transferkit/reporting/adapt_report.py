@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from transferkit.evaluation.embedding import pca_2d
 from transferkit.evaluation.results import AdaptMetrics
+from transferkit.evaluation.verdicts import accuracy_verdict, adaptation_verdict
 from transferkit.models.record import ModelRecord
 from transferkit.reporting import plots
 from transferkit.reporting.metrics import metrics_section
@@ -12,19 +13,50 @@ from transferkit.reporting.report import Report
 from transferkit.reporting.sections import Section, Table
 
 
+def _target_section(method: str, adaptation: AdaptMetrics, classes: list[str]) -> Section:
+    target, baseline = adaptation.target_metrics, adaptation.baseline_metrics
+    assert target is not None
+    section = metrics_section("the target domain", target, classes)
+    verdict = (
+        adaptation_verdict(method, adaptation.difference)
+        if baseline is not None
+        else accuracy_verdict(target, "target")
+    )
+    section.verdict, section.level = verdict.sentence, verdict.level
+    rows = [[method, target.accuracy, *target.accuracy_interval, target.macro_f1]]
+    if baseline is not None:
+        rows.append(
+            [
+                "source-only (same run)",
+                baseline.accuracy,
+                *baseline.accuracy_interval,
+                baseline.macro_f1,
+            ]
+        )
+    rows.append(
+        [f"always predicting {target.majority_class!r}", target.majority_accuracy, None, None, None]
+    )
+    section.table = Table(["model", "target accuracy", "95% low", "95% high", "macro-F1"], rows)
+    section.text = (
+        f"{target.n} target examples; their labels were read only for this evaluation. "
+        + section.text
+    )
+    return section
+
+
 def adapt_report(report: Report, record: ModelRecord, adaptation: AdaptMetrics) -> Report:
     """``report`` (the source fit's) with the adaptation's sections in front."""
-    report.title = f"Domain adaptation with {record.strategy.name}: {report.title}"
+    method = record.strategy.name
     first: list[Section] = []
-    target = adaptation.target_metrics
-    if target is not None:
-        section = metrics_section("target", target, record.classes)
-        section.verdict = (
-            f"Accuracy {target.accuracy:.3f} on the target "
-            "domain (its labels were read only for this evaluation)."
+    target, baseline = adaptation.target_metrics, adaptation.baseline_metrics
+    if target is None:
+        report.title = f"Domain adaptation with {method}: {report.title} (no target labels)"
+    else:
+        against = f" (source-only {baseline.accuracy:.3f})" if baseline is not None else ""
+        report.title = (
+            f"Domain adaptation with {method}: target accuracy {target.accuracy:.3f}{against}"
         )
-        section.level = "good"
-        first.append(section)
+        first.append(_target_section(method, adaptation, record.classes))
     before, after = adaptation.gap_before, adaptation.gap_after
     rows = [["pretrained features", before], ["after adaptation", after]]
     shrank = after < before

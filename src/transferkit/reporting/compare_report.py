@@ -35,7 +35,7 @@ def compare_report(result: Any) -> Report:
         f"test accuracy on {result.test_origin}; {len(result.seeds)} seeds per cell",
     )
     for v in result.verdicts:
-        level = "good" if v.kind == "gain" else "warn"
+        level = {"gain": "good", "negative": "bad"}.get(v.kind, "warn")
         report.add(
             Section(
                 f"Verdict at {v.size} per class" if v.size != "all" else "Verdict on all data",

@@ -10,6 +10,7 @@ import numpy as np
 
 from transferkit.evaluation.embedding import pca_2d
 from transferkit.evaluation.results import SPLIT_NAMES, FitMetrics
+from transferkit.evaluation.verdicts import accuracy_verdict
 from transferkit.models.record import ModelRecord
 from transferkit.reporting import plots
 from transferkit.reporting.metrics import metrics_section
@@ -22,25 +23,73 @@ def _headline(metrics: FitMetrics, held: str) -> Section:
     return metrics_section(SPLIT_NAMES[held], m, m.classes)
 
 
+def _baselines(metrics: FitMetrics, held: str) -> Section:
+    m = metrics.splits[held]
+    rows: list[list[Any]] = [
+        ["this model", m.accuracy, _interval(m.accuracy_interval), m.macro_f1],
+        [f"always predicting {m.majority_class!r}", m.majority_accuracy, "", ""],
+        [f"guessing uniformly among {len(m.classes)} classes", m.chance, "", ""],
+    ]
+    probe = (metrics.baseline or {}).get(held)
+    if probe is not None:
+        rows.insert(
+            1,
+            [
+                "linear probe on the pretrained features",
+                probe.accuracy,
+                _interval(probe.accuracy_interval),
+                probe.macro_f1,
+            ],
+        )
+    text = (
+        f"Accuracy on the {m.n} {SPLIT_NAMES[held]} examples beside what needs no model, with "
+        "95% intervals over those examples (Wilson); macro-F1's interval is "
+        f"{_interval(m.macro_f1_interval)} (bootstrap)."
+    )
+    header = ["predictor", "accuracy", "95% interval", "macro-F1"]
+    return Section("Against the baselines", text=text, table=Table(header, rows))
+
+
+def _interval(bounds: Any) -> str:
+    low, high = bounds
+    return f"{low:.3f}-{high:.3f}" if low == low else "n/a"
+
+
+def _warnings(metrics: FitMetrics) -> Section | None:
+    if not metrics.warnings:
+        return None
+    return Section(
+        "Warnings", text="\n\n".join(metrics.warnings), verdict=metrics.warnings[0], level="warn"
+    )
+
+
 def _calibration(metrics: FitMetrics, held: str) -> Section | None:
     cal = metrics.calibration
     split = cal.splits.get(held) or cal.splits.get("val") if cal is not None else None
     if cal is None or split is None:
         return None
-    verdict = (
-        f"Expected calibration error {split.ece_before:.3f} before, "
-        f"{split.ece_after:.3f} after temperature scaling (T = {cal.temperature:.2f})."
-    )
+    if cal.temperature != 1.0:
+        verdict = (
+            f"Expected calibration error {split.ece_before:.3f} before, "
+            f"{split.ece_after:.3f} after temperature scaling (T = {cal.temperature:.2f}; "
+            f"{cal.reason})."
+        )
+    else:
+        verdict = (
+            f"No temperature scaling: {cal.reason}. Expected calibration error "
+            f"{split.ece_before:.3f}."
+        )
     figure = plots.reliability_diagram(
         _arrays(split.reliability_before),
         f"Reliability ({SPLIT_NAMES.get(held, held)})",
         bins_after=_arrays(split.reliability_after),
     )
     text = (
-        f"The temperature was fitted on the {cal.fitted_on}, never on test; logits are "
-        "divided by it. A well-calibrated model is right 80% of the time when it says 80%."
+        f"A temperature is fitted on the {cal.fitted_on}, never on test, and kept only when "
+        "it lowers the log-loss of examples it was not fitted on; logits are divided by it. "
+        "A well-calibrated model is right 80% of the time when it says 80%."
     )
-    level = "good" if split.ece_after <= split.ece_before else "warn"
+    level = "warn" if split.ece_after > split.ece_before else "info"
     return Section("Calibration", text=text, figures=[figure], verdict=verdict, level=level)
 
 
@@ -60,11 +109,12 @@ def _familiarity(metrics: FitMetrics) -> Section | None:
         return None
     fam, flagged = metrics.familiarity.described, metrics.familiarity.flagged
     rates = ", ".join(f"{r:.1%} of {SPLIT_NAMES.get(s, s)}" for s, r in flagged.items())
+    where = f" Flagged among the held-out examples: {rates}." if rates else ""
     text = (
         f"An input is flagged as unfamiliar when the distance from its features to the "
         f"{fam['k']} nearest training examples exceeds {fam['threshold']:.4f}, farther than "
-        f"{fam['quantile']:.0%} of in-distribution examples were ({fam['reference']}). "
-        f"Flagged here: {rates}. `transferkit predict` marks such inputs."
+        f"{fam['quantile']:.0%} of in-distribution examples were ({fam['reference']}).{where} "
+        "`transferkit predict` marks such inputs, and their labels are less reliable."
     )
     return Section("Unfamiliar inputs", text=text)
 
@@ -90,7 +140,7 @@ def _training(metrics: FitMetrics) -> Section | None:
     warning = metrics.overfitting
     return Section(
         "Training",
-        text=" ".join(metrics.strategy.notes),
+        text=". ".join(n[0].upper() + n[1:] for n in metrics.strategy.notes if n) + ".",
         figures=[plots.learning_curves(history)],
         verdict=warning,
         level="warn" if warning else "info",
@@ -146,12 +196,12 @@ def fit_report(
         f"{len(record.classes)} classes: {', '.join(record.classes[:8])}",
     )
     headline = _headline(metrics, held)
-    headline.verdict = (
-        f"Accuracy {acc:.3f} on the {SPLIT_NAMES[held]} split ({metrics.splits[held].n} examples)."
-    )
-    headline.level = "good"
+    verdict = accuracy_verdict(metrics.splits[held], SPLIT_NAMES[held])
+    headline.verdict, headline.level = verdict.sentence, verdict.level
     sections = [
         headline,
+        _baselines(metrics, held),
+        _warnings(metrics),
         _training(metrics),
         _calibration(metrics, held),
         _familiarity(metrics),

@@ -9,6 +9,7 @@ the validation loader only: the best epoch's weights are restored at the end.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -141,14 +142,7 @@ class Trainer:
                     epoch + 1, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - start
                 )
             )
-            self.progress.note(
-                f"epoch {epoch + 1}/{s.epochs}: train loss {train_loss:.4f} acc {train_acc:.3f}"
-                + (
-                    f" | val loss {val_loss:.4f} acc {val_acc:.3f}"
-                    if val_loader is not None
-                    else ""
-                )
-            )
+            self.progress.note(_epoch_line(epoch + 1, s.epochs, history.epochs[-1]))
             if val_loader is None:  # nothing to select on: the last epoch is the model
                 history.best_epoch = epoch + 1
                 continue
@@ -220,6 +214,19 @@ class Trainer:
             ys.append(labels.cpu())
         model.train(was_training)
         return torch.cat(outs), torch.cat(ys)
+
+
+def _epoch_line(epoch: int, epochs: int, record: EpochRecord) -> str:
+    """One line per epoch; figures that do not exist (accuracy under a contrastive
+    objective, validation without a validation split) are left out, not printed as nan."""
+
+    def part(loss: float, acc: float) -> str:
+        return f"loss {loss:.4f}" + ("" if math.isnan(acc) else f" acc {acc:.3f}")
+
+    line = f"epoch {epoch}/{epochs}: train {part(record.train_loss, record.train_accuracy)}"
+    if not math.isnan(record.val_loss):
+        line += f" | val {part(record.val_loss, record.val_accuracy)}"
+    return line
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:

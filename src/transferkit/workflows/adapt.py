@@ -21,7 +21,9 @@ from transferkit.data import DataConfig, Dataset
 from transferkit.data.load import read_dataset, read_unlabelled
 from transferkit.errors import DataError
 from transferkit.evaluation.domain import proxy_a_distance
+from transferkit.evaluation.metrics import classification_metrics
 from transferkit.evaluation.results import AdaptMetrics, DomainMap, SplitMetrics
+from transferkit.evaluation.statistics import bootstrap_ci
 from transferkit.features import FeatureCache, embed
 from transferkit.models import TransferModel
 from transferkit.progress import SILENT, Progress
@@ -75,7 +77,9 @@ def adapt(
     config = DataConfig.from_dict(
         {k: v for k, v in options.items() if k in DataConfig.field_names()}
     )
-    target_metrics = None
+    unlabelled = read_unlabelled(target, result.model.modality, config)
+    adaptation = domain_gaps(result.model, result.splits.train, unlabelled, shared, seed)
+    adaptation.target = str(target)
     if target_labels:
         labelled = read_dataset(target if target_labels is True else target_labels, config)
         unknown = sorted(set(labelled.labels or []) - set(result.model.classes_))
@@ -84,10 +88,18 @@ def adapt(
                 f"The target has classes the source lacks ({', '.join(unknown)}); domain "
                 "adaptation needs the same classes in both domains."
             )
-        target_metrics = result.model.evaluate(labelled, progress=progress)
-    unlabelled = read_unlabelled(target, result.model.modality, config)
-    adaptation = domain_gaps(result.model, result.splits.train, unlabelled, shared, seed)
-    adaptation.target, adaptation.target_metrics = str(target), target_metrics
+        adaptation.target_metrics = result.model.evaluate(labelled, progress=progress)
+        if method != BASELINE:
+            baseline = fit(
+                source,
+                model,
+                BASELINE,
+                seed=seed,
+                cache=shared,
+                target=target,
+                **_baseline_options(options),
+            )
+            compare_on_target(adaptation, result.model, baseline.model, labelled, seed)
     result.metrics.adaptation = adaptation
     adapted = AdaptResult(result, adaptation)
     if out_path is not None:
@@ -96,6 +108,37 @@ def adapt(
         report = adapt_report(fit_report_of(result), result.model.record, adaptation)
         adapted.out = result.out = save(result, out_path, overwrite, report)
     return adapted
+
+
+BASELINE = "source-only"
+
+
+def _baseline_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options source-only takes among those the method was given (the data options
+    and the shared training schedule)."""
+    from transferkit.strategies import STRATEGIES
+
+    accepted = set(DataConfig.field_names()) | set(STRATEGIES.get(BASELINE).Config.field_names())
+    return {k: v for k, v in options.items() if k in accepted}
+
+
+def compare_on_target(
+    adaptation: AdaptMetrics,
+    adapted: TransferModel,
+    baseline: TransferModel,
+    labelled: Dataset,
+    seed: int,
+) -> None:
+    """Source-only's target metrics, and the adapted-minus-source-only accuracy with a
+    paired bootstrap interval over the same target examples."""
+    y = labelled.encode(adapted.classes_)
+    ours = adapted.predictions(labelled).proba.argmax(axis=1) == y
+    theirs_p = baseline.predictions(labelled)
+    adaptation.baseline_metrics = classification_metrics(y, theirs_p.proba, adapted.classes_)
+    pairs = np.stack([ours, theirs_p.proba.argmax(axis=1) == y], axis=1).astype(float)
+    adaptation.difference = bootstrap_ci(
+        pairs, lambda r: float(r[:, 0].mean() - r[:, 1].mean()), n_boot=1000, seed=seed
+    )
 
 
 def _sample(n: int, k: int, seed: int) -> np.ndarray:

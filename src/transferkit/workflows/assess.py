@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from transferkit.backbones import create_backbone
+from transferkit.backbones import Backbone, create_backbone
 from transferkit.data.dataset import Dataset, Splits
 from transferkit.errors import IncompatibleError
 from transferkit.evaluation.calibration import (
+    TemperatureChoice,
+    choose_temperature,
     expected_calibration_error,
-    fit_temperature,
     reliability_table,
 )
 from transferkit.evaluation.forgetting import measure_forgetting
@@ -25,6 +26,7 @@ from transferkit.evaluation.metrics import classification_metrics, softmax
 from transferkit.evaluation.overfitting import overfitting_warning
 from transferkit.evaluation.predictions import SplitPredictions
 from transferkit.evaluation.results import (
+    SPLIT_NAMES,
     CalibrationResult,
     Cost,
     FamiliarityResult,
@@ -34,11 +36,13 @@ from transferkit.evaluation.results import (
     SplitMetrics,
     StrategyOutcome,
 )
+from transferkit.evaluation.verdicts import baseline_comparison, validation_warning
 from transferkit.models.familiarity import Familiarity
-from transferkit.models.model import Outputs, TransferModel
+from transferkit.models.model import Outputs, TransferModel, by_familiarity
 from transferkit.models.record import CalibrationRecord
 from transferkit.runtime import num_processes
 from transferkit.strategies import StrategyResult
+from transferkit.training.logistic import fit_logistic
 from transferkit.workflows.common import placed
 from transferkit.workflows.prepare import Prepared
 
@@ -68,31 +72,43 @@ def assess(
             "predictions, so nothing measures the model; give a validation or test split."
         )
     outputs = {name: model.outputs(ds, progress) for name, ds in held}
-    calibration = calibrate(model, outputs, held, outcome.oof_proba, prepared.context.y_train)
-    predictions = [predict(model, outputs[name], ds, name) for name, ds in held]
+    y_train = prepared.context.y_train
+    calibration = calibrate(model, outputs, held, outcome.oof_proba, y_train, prepared.seed)
     familiarity = check_familiarity(model, splits.train, outputs, progress)
+    predictions = [predict(model, outputs[name], ds, name) for name, ds in held]
     features = {name: out.features for name, out in outputs.items()}
-    history = outcome.history
+    original = original_backbone(prepared)
     metrics = FitMetrics(
         splits={p.split: p.metrics for p in predictions},
         strategy=StrategyOutcome(
             model.record.strategy.name, prepared.asked, outcome.notes, outcome.details
         ),
         cost=cost(model, prepared, train_seconds),
-        history=history,
+        history=outcome.history,
         tasks=task_metrics(model, outputs, held),
         calibration=calibration,
         familiarity=familiarity,
-        overfitting=overfitting_warning(
-            history.to_dict() if history else None,
-            batchnorm_trained=model.classifier.batchnorm_trained,
-        ),
-        forgetting=forgetting(model, prepared, held, features),
+        forgetting=forgetting(model, prepared, held, features, original),
+        baseline=probe_baseline(prepared, held, original),
     )
     if outcome.oof_proba is not None:
-        y = prepared.context.y_train
-        metrics.splits["cv"] = classification_metrics(y, outcome.oof_proba, model.classes_)
+        metrics.splits["cv"] = classification_metrics(y_train, outcome.oof_proba, model.classes_)
+    history = outcome.history.to_dict() if outcome.history is not None else None
+    bn_trained = model.classifier.batchnorm_trained
+    metrics.overfitting = overfitting_warning(history, batchnorm_trained=bn_trained)
+    metrics.warnings = warnings(prepared, metrics)
     return Assessment(metrics, predictions, features)
+
+
+def warnings(prepared: Prepared, metrics: FitMetrics) -> list[str]:
+    """A small validation split, a backbone trained for nothing: one sentence each."""
+    found = [validation_warning(prepared.splits.summary()["val"], prepared.splits.val_origin)]
+    held = metrics.held_out
+    if metrics.baseline and held in metrics.baseline:
+        probe, own = metrics.baseline[held], metrics.splits[held]
+        if own.accuracy < probe.accuracy:
+            found.append(baseline_comparison(metrics.strategy.name, own, probe, SPLIT_NAMES[held]))
+    return [w for w in found if w]
 
 
 def task_labels(model: TransferModel, ds: Dataset, task: str) -> np.ndarray:
@@ -106,25 +122,34 @@ def calibrate(
     held: list[tuple[str, Dataset]],
     oof_proba: np.ndarray | None,
     y_train: np.ndarray,
+    seed: int = 0,
 ) -> CalibrationResult:
-    """A temperature per task, fitted on the validation logits (else, for the main task,
-    on the cross-validated probabilities on train); stored in the model's record. ECE and
-    reliability of the main task on every held-out split, before and after."""
-    temperatures, fitted_on = {}, "nothing (no validation data)"
+    """A temperature per task, chosen on the validation logits (else, for the main task, on
+    the cross-validated probabilities on train) and kept only when it lowers held-out
+    log-loss in cross-fitting (``choose_temperature``); stored in the model's record. ECE
+    and reliability of the main task on every held-out split, before and after."""
+    choices, fitted_on = {}, "nothing (no validation data)"
     val = dict(held).get("val")
-    for i, (task, _) in enumerate(model.tasks_.items()):
+    for i, task in enumerate(model.tasks_):
         if val is not None:
-            logits = model.task_logits(outputs["val"].logits, task)
-            temperatures[task] = float(fit_temperature(logits, task_labels(model, val, task)))
-            fitted_on = "validation split"
+            logits, labels = (
+                model.task_logits(outputs["val"].logits, task),
+                task_labels(model, val, task),
+            )
+            choices[task], fitted_on = (
+                choose_temperature(logits, labels, seed=seed),
+                "validation split",
+            )
         elif oof_proba is not None and i == 0:
             logits = np.log(np.clip(oof_proba, 1e-12, 1.0))
-            temperatures[task] = float(fit_temperature(logits, y_train))
+            choices[task] = choose_temperature(logits, y_train, seed=seed)
             fitted_on = "cross-validated predictions on train"
         else:
-            temperatures[task] = 1.0
-    model.record.calibration = CalibrationRecord(temperatures, fitted_on)
-    result = CalibrationResult(temperatures, fitted_on)
+            choices[task] = TemperatureChoice(1.0, None, "no calibration data (T = 1)")
+    temperatures = {t: c.temperature for t, c in choices.items()}
+    reasons = {t: c.reason for t, c in choices.items()}
+    model.record.calibration = CalibrationRecord(temperatures, fitted_on, reasons)
+    result = CalibrationResult(temperatures, fitted_on, reasons=reasons)
     for name, ds in held:
         logits, y = outputs[name].logits, ds.encode(model.classes_)
         before = softmax(model.task_logits(logits))
@@ -140,10 +165,11 @@ def calibrate(
 
 def predict(model: TransferModel, outputs: Outputs, ds: Dataset, split: str) -> SplitPredictions:
     y = ds.encode(model.classes_)
-    proba = model.predictions(outputs).proba
-    return SplitPredictions(
-        split, list(ds.origins), y, proba, classification_metrics(y, proba, model.classes_)
+    predictions = model.predictions(outputs)
+    metrics = by_familiarity(
+        classification_metrics(y, predictions.proba, model.classes_), y, predictions
     )
+    return SplitPredictions(split, list(ds.origins), y, predictions.proba, metrics)
 
 
 def check_familiarity(
@@ -173,21 +199,50 @@ def task_metrics(
     return out
 
 
+def original_backbone(prepared: Prepared) -> Backbone | None:
+    """The pretrained backbone as it was, when training changed (or replaced) it."""
+    if prepared.strategy.keeps_backbone:
+        return None
+    return placed(create_backbone(prepared.model_name, weights=prepared.weights))
+
+
 def forgetting(
     model: TransferModel,
     prepared: Prepared,
     held: list[tuple[str, Dataset]],
     features: dict[str, np.ndarray],
+    original: Backbone | None,
 ) -> Forgetting | None:
     """How much of the source skill survived, when the backbone started pretrained and
     training changed it; on the last held-out split (test, else validation)."""
-    if not prepared.strategy.uses_pretrained_weights or prepared.strategy.keeps_backbone:
+    if original is None or not prepared.strategy.uses_pretrained_weights:
         return None
     name, ds = held[-1] if held else ("train", prepared.splits.train)
-    original = placed(create_backbone(prepared.model_name, weights=prepared.weights))
     return measure_forgetting(
         original, model.backbone, ds.inputs, features.get(name), prepared.context.cache
     )
+
+
+def probe_baseline(
+    prepared: Prepared, held: list[tuple[str, Dataset]], original: Backbone | None
+) -> dict[str, SplitMetrics] | None:
+    """A logistic linear probe on the pretrained features of the same splits: the
+    baseline every strategy that trains the backbone must beat (seconds: the features
+    come from the cache)."""
+    if original is None or not held:
+        return None
+    ctx, classes = prepared.context, prepared.splits.classes
+    probe = fit_logistic(
+        ctx.features(original, prepared.splits.train, "train (pretrained, for the probe)"),
+        ctx.y_train,
+        len(classes),
+        seed=prepared.seed,
+    )
+    out = {}
+    for name, ds in held:
+        logits = ctx.features(original, ds, f"{name} (pretrained)") @ probe.weight.T + probe.bias
+        out[name] = classification_metrics(ds.encode(classes), softmax(logits), classes)
+    return out
 
 
 def cost(model: TransferModel, prepared: Prepared, train_seconds: float) -> Cost:

@@ -17,7 +17,7 @@ from typing import Any
 from transferkit.data import DataConfig, load_splits
 from transferkit.errors import ConfigError, DataError
 from transferkit.evaluation.statistics import mean_ci
-from transferkit.evaluation.studies import Cell, CompareResult, verdicts
+from transferkit.evaluation.studies import Cell, CompareResult, constant_notes, verdicts
 from transferkit.features import FeatureCache
 from transferkit.models.artifact import write_atomically, write_json
 from transferkit.progress import SILENT, Progress
@@ -97,6 +97,10 @@ def compare(
         splits.test_origin or "test",
         all_per_class=sum(counts.values()) / len(counts),
     )
+    test_counts = Counter(splits.test.labels or [])
+    result.majority_class, top = test_counts.most_common(1)[0]
+    result.majority_accuracy = top / len(splits.test)
+    result.notes.extend(constant_notes(result))
     if seeds < 2:
         result.notes.append("One seed: no confidence intervals and no verdict on transfer.")
     if out_path is not None:
