@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
+from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import numpy as np
+from matplotlib.axis import Axis
+from matplotlib.figure import Figure as MplFigure
 from PIL import Image
 
 from transferkit.evaluation import SplitMetrics, classification_metrics
 from transferkit.reporting import Figure, Report, Section, Table, metrics_section, plots
+from transferkit.reporting.canvas import drawn_tick_labels
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NAN = float("nan")
@@ -195,4 +201,132 @@ def full_report() -> Report:
             level="warn",
         )
     )
+    return report
+
+
+# -- the data behind a figure ------------------------------------------------------------
+
+
+def drawn(build: Callable[..., Figure], *args: Any, **kwargs: Any) -> tuple[Figure, MplFigure]:
+    """Build a figure and keep the matplotlib figure it was drawn from (as checked by
+    ``finish``), to assert on what was drawn rather than on the PNG."""
+    with mock.patch.object(plots, "finish", wraps=plots.finish) as spy:
+        figure = build(*args, **kwargs)
+    return figure, spy.call_args.args[0]
+
+
+def tick_texts(axis: Axis) -> list[str]:
+    """The tick labels an axis shows, in order."""
+    return [t.get_text() for t in drawn_tick_labels(axis)]
+
+
+def legend_texts(fig: MplFigure) -> list[str]:
+    """The entries of every legend of the figure and of its panels."""
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    return [t.get_text() for legend in legends if legend is not None for t in legend.get_texts()]
+
+
+# -- every kind of figure, as a reader meets it ------------------------------------------
+
+PACS = ["dog", "elephant", "giraffe", "guitar", "horse", "house", "person"]
+GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
+GREEK += ["lambda", "mu", "nu", "xi", "omicron"]
+LONG_NAMES = [f"{g} very long category name" for g in GREEK]
+SPARSE_COUNTS = [0, 0, 0, 0, 0, 1, 3, 40, 100, 2]  # two bins of 1-4 examples among 100
+
+
+def contrastive_history() -> dict[str, Any]:
+    """A contrastive objective: accuracy is NaN in every epoch."""
+    out = history()
+    out["epochs"] = [{**e, "train_accuracy": NAN, "val_accuracy": NAN} for e in out["epochs"]]
+    return out
+
+
+def sparse_bins() -> dict[str, Any]:
+    table = reliability_bins()
+    table["count"] = np.array(SPARSE_COUNTS)
+    return table
+
+
+def adaptation_map(n: int = 600) -> tuple[np.ndarray, list[str | None], list[str]]:
+    """Source points labelled by class, target points without labels (None)."""
+    points, labels, groups = embedding(n)
+    return (
+        points,
+        [c if g == "source" else None for c, g in zip(labels, groups, strict=True)],
+        groups,
+    )
+
+
+def _per_class(classes: list[str]) -> dict[str, dict[str, Any]]:
+    return {c: vars(m) for c, m in metrics(classes).per_class.items()}
+
+
+def _matrix(classes: list[str]) -> Figure:
+    return plots.confusion_matrix(metrics(classes).confusion_matrix, classes)
+
+
+def _domains() -> Figure:
+    points, labels, groups = embedding()
+    return plots.embedding_map(points, labels, "Domains", groups=groups)
+
+
+def _adaptation(groups: bool) -> Figure:
+    points, labels, domains = adaptation_map()
+    if groups:
+        return plots.embedding_map(points, labels, "Source and target", groups=domains)
+    return plots.embedding_map(points, labels, "Partly labelled")
+
+
+FIGURE_KINDS: dict[str, Callable[[], Figure]] = {
+    "learning curves": lambda: plots.learning_curves(history()),
+    "learning curves without accuracy": lambda: plots.learning_curves(contrastive_history()),
+    "learning curves without validation": lambda: plots.learning_curves(history(validation=False)),
+    "learning curves of one epoch": lambda: plots.learning_curves(history(epochs=1)),
+    "confusion matrix, 2 classes": lambda: _matrix(["ants", "bees"]),
+    "confusion matrix, 7 PACS classes": lambda: _matrix(PACS),
+    "confusion matrix, 15 long names": lambda: _matrix(LONG_NAMES),
+    "confusion matrix, 30 classes": lambda: _matrix(class_names(30)),
+    "per-class bars, 7 classes": lambda: plots.per_class_bars(_per_class(PACS)),
+    "per-class bars, 15 long names": lambda: plots.per_class_bars(_per_class(LONG_NAMES)),
+    "reliability diagram with sparse bins": lambda: plots.reliability_diagram(
+        sparse_bins(), "Validation", bins_after=reliability_bins(0.01)
+    ),
+    "reliability diagram of 20 bins": lambda: plots.reliability_diagram(
+        reliability_bins(bins=20), "Twenty bins"
+    ),
+    "data efficiency, 3 strategies and a baseline": lambda: plots.data_efficiency(
+        efficiency_curves(), baseline=0.52, baseline_label="always predicting 'ants'"
+    ),
+    "embedding map": lambda: plots.embedding_map(*embedding()[:2], "Classes"),
+    "embedding map with groups": lambda: _domains(),
+    "embedding map with unlabelled target": lambda: _adaptation(groups=True),
+    "embedding map with unlabelled points, no groups": lambda: _adaptation(groups=False),
+    "bar comparison": lambda: plots.bar_comparison(
+        {"layer 1": (0.95, 0.93, 0.97), "layer 2": (0.81, 0.77, 0.85), "head": (0.32, 0.25, 0.4)},
+        "CKA similarity to the pretrained model",
+        "CKA",
+    ),
+    "bar comparison, negative and missing": lambda: plots.bar_comparison(
+        {"head": (0.32, 0.25, 0.4), "layer 1": (-0.1, -0.2, NAN), "layer 2": (0.8, NAN, NAN)},
+        "Forgetting",
+        "Accuracy drop",
+    ),
+    "bar comparison, 30 entries": lambda: plots.bar_comparison(
+        {f"block {i}": (0.5 + i / 100, 0.45, 0.6) for i in range(30)}, "Per block", "CKA"
+    ),
+}
+
+
+@functools.cache
+def figure_kind(kind: str) -> tuple[Figure, MplFigure]:
+    """One of :data:`FIGURE_KINDS`, built once per test session, with its drawn figure."""
+    return drawn(FIGURE_KINDS[kind])
+
+
+def every_figure_report() -> Report:
+    """A report page with every kind of figure, one section per kind."""
+    report = Report("Every figure", "one section per kind of figure")
+    for kind in FIGURE_KINDS:
+        report.add(Section(kind, figures=[figure_kind(kind)[0]]))
     return report

@@ -7,14 +7,18 @@ are skipped, unless ``TRANSFERKIT_REQUIRE_BROWSER=1`` (CI) makes a missing brows
 from __future__ import annotations
 
 import os
+import re
+from html import unescape
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.reporting import helpers as h
 from transferkit.reporting import Report, Section
 from transferkit.reporting import browser as browser_module
 from transferkit.reporting.browser import find_chromium, render_check, screenshot
+from transferkit.reporting.canvas import NON_FINITE
 
 
 @pytest.fixture
@@ -62,6 +66,45 @@ def test_render_check_sees_a_broken_image(chromium: str, tmp_path: Path) -> None
     html_path.write_text(page)
     result = render_check(html_path)
     assert result["img_count"] == 1 and result["images_ok"] == "no"
+
+
+@pytest.mark.browser
+def test_render_check_sees_console_errors_and_the_page_text(chromium: str, tmp_path: Path) -> None:
+    html_path, _ = Report("Broken").add(Section("S", text="Accuracy nan.")).write(tmp_path)
+    script = "<script>console.error('boom'); missingFunction();</script></main>"
+    html_path.write_text(html_path.read_text().replace("</main>", script))
+    result = render_check(html_path)
+    assert any("boom" in m for m in result["console"]), result["console"]
+    assert any("missingFunction is not defined" in m for m in result["console"])
+    assert "Accuracy nan." in result["text"] and "console.error" not in result["text"]
+    assert NON_FINITE.search(result["text"])
+
+
+@pytest.fixture(scope="module")
+def every_figure(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Report]:
+    report = h.every_figure_report()
+    html_path, _ = report.write(tmp_path_factory.mktemp("every-figure"))
+    return html_path, report
+
+
+@pytest.mark.browser
+def test_every_kind_of_figure_renders_in_chromium(
+    chromium: str, every_figure: tuple[Path, Report], tmp_path: Path
+) -> None:
+    html_path, report = every_figure
+    figures = [f for s in report.sections for f in s.figures]
+    assert len(figures) == len(h.FIGURE_KINDS) and all(f.faults == [] for f in figures)
+    result = render_check(html_path)
+    assert result["console"] == []
+    assert result["images_ok"] == "yes", result["images_ok"]
+    assert result["img_count"] == result["images_loaded"] == len(figures)
+    for kind in h.FIGURE_KINDS:
+        assert kind in result["text"]
+    assert NON_FINITE.search(result["text"]) is None
+    alts = [unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', result["dom"])]
+    assert len(alts) == len(figures) and not [a for a in alts if NON_FINITE.search(a)]
+    shots = Path(os.environ.get("TRANSFERKIT_SCREENSHOTS", tmp_path))
+    screenshot(html_path, shots / "every-figure.png", height=9000)
 
 
 def test_missing_chromium_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

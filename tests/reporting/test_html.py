@@ -73,8 +73,25 @@ def test_contents_box_without_verdicts_and_an_empty_report() -> None:
 
 def test_invalid_inputs_are_rejected() -> None:
     with pytest.raises(ValueError, match="level"):
-        Section("x", level="bad")  # type: ignore[arg-type]
+        Section("x", level="terrible")  # type: ignore[arg-type]
+    section = Section("x")
+    with pytest.raises(ValueError, match="level"):  # builders set the level afterwards
+        section.level = "terrible"  # type: ignore[assignment]
+    assert section.level == "info"
     with pytest.raises(ValueError, match="row 0"):
         Table(["a", "b"], [["only one"]])
     with pytest.raises(TypeError):
         Report("t").add("not a section")  # type: ignore[arg-type]
+
+
+def test_a_bad_verdict_renders_in_html_and_markdown() -> None:
+    """Verdicts of ``transferkit.evaluation.verdicts`` can be "bad" (worse than always
+    predicting the majority class); the builders hand that level to a section as it is."""
+    section = Section("Headline", verdict="Accuracy 0.40: worse than always predicting 'ants'")
+    section.level = "bad"
+    report = Report("t").add(section).add(Section("Other", verdict="fine", level="good"))
+    page = report.to_html()
+    assert '<div class="verdict bad">' in page and '<span class="badge bad">Problem</span>' in page
+    assert ".verdict.bad" in page and ".badge.bad" in page  # styled, not a plain box
+    assert "> **Problem:** Accuracy 0.40" in report.to_markdown()
+    assert "**Problem** — Headline" in report.to_markdown()

@@ -101,14 +101,14 @@ def test_data_efficiency_with_and_without_bands() -> None:
     h.assert_png(plots.data_efficiency({}), min_height=80)
 
 
-def test_data_efficiency_labels_the_all_data_point(monkeypatch) -> None:
-    ticks = {}
-    monkeypatch.setattr(
-        plots.Axes, "set_xticks", lambda ax, t, labels: ticks.update(zip(t, labels, strict=True))
-    )
+def test_data_efficiency_labels_the_all_data_point() -> None:
     curve = {"sizes": [4, 122.5, 16], "mean": [0.6, 0.9, 0.7], "labels": ["4", "all (~122)", "16"]}
-    h.assert_png(plots.data_efficiency({"probe": curve}))
+    figure, fig = h.drawn(plots.data_efficiency, {"probe": curve})
+    h.assert_png(figure)
+    ax = fig.axes[0]
+    ticks = dict(zip(ax.get_xticks(), h.tick_texts(ax.xaxis), strict=True))
     assert ticks == {4.0: "4", 16.0: "16", 122.5: "all (~122)"}
+    assert figure.faults == []
 
 
 def test_embedding_map_with_groups_and_many_points() -> None:

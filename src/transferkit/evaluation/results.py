@@ -139,7 +139,7 @@ class DomainMap:
     """Source and target examples in the adapted representation, for the report's map."""
 
     points: np.ndarray
-    labels: list[str]
+    labels: list[str | None]  # None for the (unlabelled) target
     groups: list[str]
 
 

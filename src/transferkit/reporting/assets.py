@@ -8,7 +8,7 @@ STYLESHEET = """
 :root {
   --ink: #1f2933; --muted: #5f6b76; --line: #dde3e9; --soft: #f5f7f9; --accent: #2f6fb3;
   --info: #2f6fb3; --info-bg: #eef4fb; --good: #2e7d4f; --good-bg: #ecf7f0;
-  --warn: #a8650f; --warn-bg: #fdf5e6;
+  --warn: #a8650f; --warn-bg: #fdf5e6; --bad: #b3261e; --bad-bg: #fcebea;
 }
 * { box-sizing: border-box; }
 html { background: #eef1f4; }
@@ -47,13 +47,14 @@ p { margin: 0 0 12px; max-width: 78ch; }
   color: #fff; flex: none;
 }
 .badge.info { background: var(--info); } .badge.good { background: var(--good); }
-.badge.warn { background: var(--warn); }
+.badge.warn { background: var(--warn); } .badge.bad { background: var(--bad); }
 .verdict {
   margin: 14px 0 16px; padding: 12px 16px; border-left: 5px solid var(--info);
   background: var(--info-bg); border-radius: 0 6px 6px 0; font-weight: 600; font-size: 16px;
 }
 .verdict.good { border-color: var(--good); background: var(--good-bg); }
 .verdict.warn { border-color: var(--warn); background: var(--warn-bg); }
+.verdict.bad { border-color: var(--bad); background: var(--bad-bg); }
 table { border-collapse: collapse; margin: 6px 0 20px; font-size: 14px; min-width: 40%; }
 caption { caption-side: top; text-align: left; color: var(--muted); padding-bottom: 6px; }
 th, td { border: 1px solid var(--line); padding: 6px 12px; text-align: left; }

@@ -7,6 +7,7 @@ profile in a temporary directory for every run.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -42,8 +43,9 @@ def find_chromium() -> str | None:
     return FALLBACK if os.access(FALLBACK, os.X_OK) else None
 
 
-def _run_chromium(args: list[str], timeout: float) -> str:
-    """Run Chromium with the base flags, a fresh profile and ``args``; return its stdout."""
+def _run_chromium(args: list[str], timeout: float) -> tuple[str, str]:
+    """Run Chromium with the base flags, a fresh profile and ``args``; return its stdout
+    and stderr."""
     chromium = find_chromium()
     if chromium is None:
         raise RuntimeError(
@@ -64,7 +66,7 @@ def _run_chromium(args: list[str], timeout: float) -> str:
     if proc.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"Chromium failed with exit code {proc.returncode}: {cmd}\n{tail}")
-    return stdout
+    return stdout, stderr
 
 
 def screenshot(
@@ -95,12 +97,23 @@ def _body_data(dom: str, name: str) -> str | None:
     return value.group(1) if value else None
 
 
+# Chromium logs every console message (console.log and console.error alike, uncaught
+# errors too) at INFO level as: [pid:tid:date:INFO:CONSOLE:12] "message", source: url (12)
+CONSOLE_LINE = re.compile(r":CONSOLE(?::\d+|\(\d+\))\] (.*)$", re.MULTILINE)
+
+
+def _page_text(dom: str) -> str:
+    """The text a reader sees: the body without scripts, styles and tags."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.IGNORECASE | re.DOTALL)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))).strip()
+
+
 def render_check(html_path: Path, timeout: float = 60) -> dict[str, Any]:
     """Load a report in headless Chromium and report whether all its images decoded.
 
-    Runs ``chromium --headless ... --virtual-time-budget=5000 --dump-dom file://...``. The
-    report page carries a small inline script that, on ``load``, checks
-    ``img.complete && img.naturalWidth > 0`` for every image and sets
+    Runs ``chromium --headless ... --enable-logging=stderr --virtual-time-budget=5000
+    --dump-dom file://...``. The report page carries a small inline script that, on
+    ``load``, checks ``img.complete && img.naturalWidth > 0`` for every image and sets
     ``document.body.dataset.imagesOk`` to ``"yes"`` or ``"no"`` (plus ``imageCount`` and
     ``imagesLoaded``); the virtual time budget lets the load event fire before the DOM is
     dumped, so the attributes show up as ``data-images-ok`` etc. on ``<body>``.
@@ -108,7 +121,9 @@ def render_check(html_path: Path, timeout: float = 60) -> dict[str, Any]:
     Returns:
         ``{"img_count": <img> elements in the DOM, "images_ok": "yes" | "no" | None (None: the
         script did not run, e.g. not a transferkit report), "images_loaded": int | None,
-        "all_images_loaded": bool}``.
+        "all_images_loaded": bool, "console": every console message the page logged (a
+        report logs none; Chromium does not tell errors from other messages), "text": the
+        page's visible text, "dom": the rendered DOM}``.
 
     Raises:
         RuntimeError: Chromium is missing, fails or times out.
@@ -116,7 +131,8 @@ def render_check(html_path: Path, timeout: float = 60) -> dict[str, Any]:
     html_path = Path(html_path).resolve()
     if not html_path.is_file():
         raise FileNotFoundError(f"No such HTML file: {html_path}")
-    dom = _run_chromium(["--virtual-time-budget=5000", "--dump-dom", html_path.as_uri()], timeout)
+    args = ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom"]
+    dom, log = _run_chromium([*args, html_path.as_uri()], timeout)
     img_count = len(re.findall(r"<img\b", dom, flags=re.IGNORECASE))
     images_ok = _body_data(dom, "images-ok")
     loaded = _body_data(dom, "images-loaded")
@@ -125,4 +141,7 @@ def render_check(html_path: Path, timeout: float = 60) -> dict[str, Any]:
         "images_ok": images_ok,
         "images_loaded": int(loaded) if loaded and loaded.isdigit() else None,
         "all_images_loaded": images_ok == "yes",
+        "console": CONSOLE_LINE.findall(log),
+        "text": _page_text(dom),
+        "dom": dom,
     }

@@ -45,7 +45,13 @@ def compare_report(result: Any) -> Report:
         )
     figures = []
     if len(result.sizes) > 1:
-        figures.append(plots.data_efficiency(_curves(result)))
+        figures.append(
+            plots.data_efficiency(
+                _curves(result),
+                baseline=result.majority_accuracy,
+                baseline_label=f"always predicting {result.majority_class!r}",
+            )
+        )
     rows: list[list[Any]] = [
         [
             c.strategy,

@@ -58,9 +58,13 @@ def _interval(bounds: Any) -> str:
 def _warnings(metrics: FitMetrics) -> Section | None:
     if not metrics.warnings:
         return None
-    return Section(
-        "Warnings", text="\n\n".join(metrics.warnings), verdict=metrics.warnings[0], level="warn"
+    count = len(metrics.warnings)
+    verdict = (
+        "One thing to check before trusting the figures."
+        if count == 1
+        else (f"{count} things to check before trusting the figures.")
     )
+    return Section("Warnings", text="\n\n".join(metrics.warnings), verdict=verdict, level="warn")
 
 
 def _calibration(metrics: FitMetrics, held: str) -> Section | None:
@@ -82,7 +86,7 @@ def _calibration(metrics: FitMetrics, held: str) -> Section | None:
     figure = plots.reliability_diagram(
         _arrays(split.reliability_before),
         f"Reliability ({SPLIT_NAMES.get(held, held)})",
-        bins_after=_arrays(split.reliability_after),
+        bins_after=_arrays(split.reliability_after) if cal.temperature != 1.0 else None,
     )
     text = (
         f"A temperature is fitted on the {cal.fitted_on}, never on test, and kept only when "

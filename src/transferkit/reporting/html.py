@@ -10,11 +10,17 @@ import base64
 from html import escape
 
 from transferkit.reporting.assets import IMAGE_CHECK_SCRIPT, STYLESHEET
-from transferkit.reporting.sections import Figure, Section, Table, format_cell, is_number, numbered
+from transferkit.reporting.sections import (
+    LEVEL_NAMES,
+    Figure,
+    Section,
+    Table,
+    format_cell,
+    is_number,
+    numbered,
+)
 
 __all__ = ["render_figure", "render_html", "render_table"]
-
-LEVEL_NAMES = {"info": "Note", "good": "Good", "warn": "Warning"}
 
 
 def _cell(tag: str, text: str, numeric: bool) -> str:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from html import escape
 
-from transferkit.reporting.sections import Section, Table, format_cell, is_number, numbered
+from transferkit.reporting.sections import (
+    LEVEL_NAMES,
+    Section,
+    Table,
+    format_cell,
+    is_number,
+    numbered,
+)
 
 __all__ = ["render_markdown", "render_markdown_table"]
-
-LEVEL_NAMES = {"info": "Note", "good": "Good", "warn": "Warning"}
 
 
 def _text(value: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "LEVEL_NAMES",
     "Cell",
     "Figure",
     "Level",
@@ -19,9 +20,12 @@ __all__ = [
     "numbered",
 ]
 
-Level = Literal["info", "good", "warn"]
+# The levels of ``transferkit.evaluation.verdicts.Verdict``, so a verdict's level can be
+# given to a section as it is.
+Level = Literal["info", "good", "warn", "bad"]
 Cell = str | float | int | None
-LEVELS: tuple[str, ...] = ("info", "good", "warn")
+LEVELS: tuple[str, ...] = ("info", "good", "warn", "bad")
+LEVEL_NAMES = {"info": "Note", "good": "Good", "warn": "Warning", "bad": "Problem"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -31,12 +35,16 @@ class Figure:
 
     ``width`` is the display width in CSS pixels (``None``: the PNG's own width, at most the
     page width). The builders in :mod:`transferkit.reporting.plots` render at 1.5x and set it.
+    ``faults`` lists what :func:`transferkit.reporting.canvas.figure_faults` found wrong in
+    the drawn figure before it became a PNG (empty panels, "nan" in a text, overlapping
+    labels); empty when nothing was found or the figure was not checked.
     """
 
     png: bytes
     caption: str
     alt: str = ""
     width: int | None = None
+    faults: list[str] = field(default_factory=list, compare=False)
 
     def __post_init__(self) -> None:
         if not self.png.startswith(PNG_SIGNATURE):
@@ -76,9 +84,12 @@ class Section:
     verdict: str | None = None
     level: Level = "info"
 
-    def __post_init__(self) -> None:
-        if self.level not in LEVELS:
-            raise ValueError(f"Section.level must be one of {LEVELS}, not {self.level!r}.")
+    def __setattr__(self, name: str, value: object) -> None:
+        # Checked on every assignment: report builders set ``level`` after construction,
+        # and an unknown level would otherwise only fail when the page is rendered.
+        if name == "level" and value not in LEVELS:
+            raise ValueError(f"Section.level must be one of {LEVELS}, not {value!r}.")
+        super().__setattr__(name, value)
 
     def paragraphs(self) -> list[str]:
         """The text split at blank lines, without empty paragraphs."""

@@ -170,7 +170,8 @@ def domain_gaps(
     after_s = adapted_representation(model, model.embed(s_inputs))
     after_t = adapted_representation(model, model.embed(t_inputs))
     points = np.concatenate([after_s, after_t])
-    labels = [source.labels[i] for i in s_idx] + ["target"] * len(t_idx)  # type: ignore[index]
+    # target points carry no label (theirs are never read): None draws them unlabelled
+    labels = [source.labels[i] for i in s_idx] + [None] * len(t_idx)  # type: ignore[index]
     groups = ["source"] * len(s_idx) + ["target"] * len(t_idx)
     return AdaptMetrics(
         target="",
