@@ -1,4 +1,4 @@
-"""compare and explore on tiny models: the workflow, the verdict, and bad input."""
+"""compare on tiny models: the workflow, the verdict, and bad input."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import random
 import pytest
 
 from tests.conftest import write_image_folder
+from transferkit import compare
 from transferkit.cli.main import main
 from transferkit.errors import ConfigError, DataError
 from transferkit.evaluation.transfer import transfer_verdict
-from transferkit.workflows import compare, explore
 
 
 @pytest.fixture
@@ -80,19 +80,7 @@ def test_compare_bad_input(comparable, tmp_path):
         compare(tmp_path / "notest", "tiny-cnn", ["linear-probe"], [2], seeds=2)
 
 
-def test_explore_maps_and_measures_and_compares_domains(image_folder, tmp_path):
-    other = write_image_folder(tmp_path / "other", 12, seed=7)
-    result = explore(image_folder, "tiny-cnn", second=other, out=tmp_path / "ex")
-    assert result.points.shape == (48, 2) and result.groups.count("images") == 24
-    assert 0.0 <= result.knn_accuracy <= 1.0 and -1.0 <= result.cluster_ari <= 1.0
-    assert 0.0 <= result.domain_distance <= 2.0
-    assert (result.out / "report.html").exists()
-    tiny = write_image_folder(tmp_path / "tiny", 2)
-    with pytest.raises(DataError, match="too few to map"):
-        explore(tiny, "tiny-cnn")
-
-
-def test_cli_compare_and_explore(comparable, image_folder, tmp_path, capsys):
+def test_cli_compare(comparable, tmp_path, capsys):
     random.seed(0)
     code = 0
     try:
@@ -120,5 +108,3 @@ def test_cli_compare_and_explore(comparable, image_folder, tmp_path, capsys):
     except SystemExit as exc:
         assert exc.code == 2
     assert "STRATEGY.NAME=VALUE" in capsys.readouterr().err
-    main(["explore", str(image_folder), "-m", "tiny-cnn"])
-    assert "Nearest-neighbour accuracy" in capsys.readouterr().out

@@ -119,23 +119,43 @@ def compare(args: tuple[str, ...], option_pairs: tuple[str, ...], **values: Any)
 @click.argument("data")
 @config_options(ExploreRun, DataConfig)
 def explore(data: str, **values: Any) -> None:
-    """Look at DATA through a pretrained model's eyes: embedding map, clusters against
-    labels, nearest-neighbour accuracy, and domain separability from --second."""
+    """Look at DATA through a pretrained model's eyes: a 2-D map, k-means clusters (with
+    labels, against them, and nearest-neighbour accuracy), and domain separability from
+    --second. DATA needs no labels: a folder of images, a text file (one text per line) or
+    a table of texts; --no-labels ignores labels it has. Writes clusters.csv
+    (one row per example) beside the report."""
+    from transferkit.evaluation.embedding import k_choice_sentence, scan_sentence
+    from transferkit.workflows.explore import CLUSTERS_FILE
     from transferkit.workflows.explore import explore as run
 
     cfg = ExploreRun.from_dict(given(values, ExploreRun.field_names()))
     result = run(
         data, progress=progress(), **cfg.to_dict(), **given(values, DataConfig.field_names())
     )
-    out.print(f"{result.n} examples, {len(result.classes)} classes; map by {result.method}.")
-    out.print(f"Nearest-neighbour accuracy (5-NN, cross-validated): {result.knn_accuracy:.3f}")
-    out.print(f"k-means clusters against labels (adjusted Rand index): {result.cluster_ari:.3f}")
+    noun = "texts" if result.modality == "text" else "images"
+    labels = f"{len(result.classes)} classes" if result.labelled else "no labels"
+    out.print(f"{result.n} {noun}, {labels}; map by {result.method}.")
+    out.print(f"k-means: {k_choice_sentence(result.k, result.k_source, result.silhouette)}")
+    scan = scan_sentence(result.k_source, result.scan_ranking())
+    if scan:
+        out.print(f"Silhouette scan, k = 2..{max(result.silhouettes)}: {scan}.")
+    if result.knn_accuracy is None or result.cluster_ari is None:
+        out.print("No labels, so no adjusted Rand index or nearest-neighbour accuracy.")
+    else:
+        out.print(f"Nearest-neighbour accuracy (5-NN, cross-validated): {result.knn_accuracy:.3f}")
+        out.print(
+            f"{result.k} k-means clusters against the {len(result.classes)} classes "
+            f"(adjusted Rand index): {result.cluster_ari:.3f}"
+        )
     if result.domain_distance is not None:
         out.print(
             f"Domain separability (proxy A-distance, 0 = same, 2 = disjoint): "
             f"{result.domain_distance:.3f}"
         )
+    for note in result.notes:
+        out.print(escape(note))
     if result.out:
+        out.print(f"Clusters: {escape(str(result.out / CLUSTERS_FILE))}")
         out.print(f"Report: {escape(str(result.out / 'report.html'))}")
 
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from transferkit.data.config import DataConfig
-from transferkit.data.dataset import Dataset, Splits
+from transferkit.data.dataset import Dataset, Skipped, Splits, handle_bad_input
 from transferkit.data.digits import (
     digits_parts,
     is_digits_part,
@@ -25,6 +25,7 @@ from transferkit.data.digits import (
 )
 from transferkit.data.identity import content_key
 from transferkit.data.images import (
+    check_image,
     is_image_file,
     list_images,
     looks_like_image_folder,
@@ -32,7 +33,13 @@ from transferkit.data.images import (
 )
 from transferkit.data.reviews import looks_like_review_folder, read_review_folder
 from transferkit.data.splits import per_class_sample, stratified_sample, stratified_split
-from transferkit.data.tables import TABLE_SUFFIXES, is_table_file, read_table
+from transferkit.data.tables import (
+    TABLE_SUFFIXES,
+    is_table_file,
+    pick_columns,
+    read_rows,
+    read_table,
+)
 from transferkit.errors import DataError, IncompatibleError
 
 VAL_NAMES = ("val", "valid", "validation", "dev")
@@ -340,3 +347,135 @@ def read_unlabelled(path: str | Path, modality: str, config: DataConfig | None =
     if not len(ds):
         raise DataError(f"{root} holds no examples; give the target domain's inputs.")
     return Dataset(ds.inputs, None, ds.modality, ds.origins, name=root.name)
+
+
+#: Plain-text files read as one text per line (a table's suffixes are in TABLE_SUFFIXES).
+PLAIN_TEXT_SUFFIXES = (".txt",)
+
+
+def holds_labels(path: str | Path, config: DataConfig | None = None) -> bool:
+    """Whether a data set names labels: class folders, a split layout of them, a review or
+    digits folder, or a table (or split tables) with a label column, given or detected by
+    its name. A plain-text file, a folder of loose images or a text-only table has none."""
+    config = config or DataConfig()
+    root = Path(path).expanduser()
+    if is_table_file(root):
+        return _table_has_labels(root, config)
+    if not root.is_dir():
+        return False
+    parts = _split_parts(root)
+    if parts:
+        first = parts.get(TRAIN_NAME) or next(iter(parts.values()))
+        return not is_table_file(first) or _table_has_labels(first, config)
+    return looks_like_image_folder(root) or looks_like_review_folder(root)
+
+
+def _table_has_labels(path: Path, config: DataConfig) -> bool:
+    columns, rows = read_rows(path)
+    if not rows:
+        return False  # reading it says what is wrong
+    found = pick_columns(columns, rows, path, config.text_column, config.label_column, False)
+    return found[1] is not None
+
+
+def read_all_inputs(path: str | Path, config: DataConfig | None = None) -> Dataset:
+    """Every input of a data set, without labels (any it has are left unread): the lines of
+    a plain-text file, the texts of a table (or of every table of a split folder), or the
+    images of a folder: directly inside it, in class folders, or in split folders."""
+    config = config or DataConfig()
+    root = Path(path).expanduser()
+    if root.is_file() and root.suffix.lower() in PLAIN_TEXT_SUFFIXES:
+        return _read_lines(root)
+    if root.is_file() and not is_table_file(root):
+        kinds = ", ".join((*TABLE_SUFFIXES, *PLAIN_TEXT_SUFFIXES))
+        raise DataError(
+            f"{root} is neither a folder nor a {kinds} file; give a folder of images, a table "
+            "of texts or a text file with one text per line."
+        )
+    _must_exist(root)
+    if is_table_file(root):
+        return _read_texts(root, config)
+    parts = _split_parts(root)
+    if parts:
+        pooled = [_part_inputs(part, config, root) for part in parts.values()]
+        return Dataset(
+            [x for ds in pooled for x in ds.inputs],
+            None,
+            pooled[0].modality,
+            [o for ds in pooled for o in ds.origins],
+            name=root.name,
+            skipped=[s for ds in pooled for s in ds.skipped],
+        )
+    if looks_like_review_folder(root) or looks_like_image_folder(root):
+        return _part_inputs(root, config, root)
+    return _read_loose_images(root, config)
+
+
+def _part_inputs(path: Path, config: DataConfig, root: Path) -> Dataset:
+    if is_table_file(path):
+        return _read_texts(path, config)
+    ds = _read_part(path, config, root)
+    return Dataset(ds.inputs, None, ds.modality, ds.origins, name=ds.name, skipped=ds.skipped)
+
+
+def _read_lines(path: Path) -> Dataset:
+    """One text per non-blank line (blank lines separate, they are not bad input)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
+    texts = [(i, t.strip()) for i, t in enumerate(lines, 1) if t.strip()]
+    if not texts:
+        raise DataError(f"{path} has no text; give one text per line.")
+    return Dataset(
+        [t for _, t in texts], None, "text", [f"line {i}" for i, _ in texts], name=path.name
+    )
+
+
+def _read_texts(path: Path, config: DataConfig) -> Dataset:
+    """The text column of a table; a label column, if any, is left unread."""
+    columns, rows = read_rows(path)
+    if not rows:
+        raise DataError(f"{path} has no rows; give a file with a header and one row per example.")
+    text_col, _ = pick_columns(columns, rows, path, config.text_column, None, need_label=False)
+    header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson") else 1
+    inputs, origins, skipped = [], [], []
+    for i, row in enumerate(rows):
+        where = f"{path.name} row {i + 1 + header_lines}"
+        text = "" if row.get(text_col) is None else str(row[text_col]).strip()
+        if not text:
+            problem = f"empty text in column {text_col!r}"
+            handle_bad_input(
+                config.on_bad_input, where, problem, "fill it in or delete the row", skipped
+            )
+            continue
+        inputs.append(text)
+        origins.append(where)
+    if not inputs:
+        raise DataError(f"{path} has no usable rows (every text is empty).")
+    return Dataset(inputs, None, "text", origins, name=path.name, skipped=skipped)
+
+
+def _read_loose_images(root: Path, config: DataConfig) -> Dataset:
+    """The image files directly inside ``root`` (a folder without class folders)."""
+    inputs: list[Path] = []
+    origins: list[str] = []
+    skipped: list[Skipped] = []
+    for path in sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")):
+        if not is_image_file(path):
+            kind = path.suffix or "no extension"
+            skipped.append(Skipped(path.name, f"not an image file type ({kind})"))
+            continue
+        reason = check_image(path)
+        if reason is not None:
+            fix = "remove or replace the file"
+            handle_bad_input(config.on_bad_input, path.name, reason, fix, skipped)
+            continue
+        inputs.append(path)
+        origins.append(path.name)
+    if not inputs:
+        raise DataError(
+            f"No images or texts found in {root}; give a folder of images (directly inside it "
+            "or in one sub-folder per class), a table of texts or a text file."
+        )
+    return Dataset(inputs, None, "image", origins, name=root.name, skipped=skipped)

@@ -86,25 +86,74 @@ def verdicts(cells: list[Cell], sizes: list[str]) -> list[TransferVerdict]:
 
 @dataclass
 class ExploreResult:
+    """What ``explore`` found.
+
+    ``points``, ``labels`` and ``groups`` cover every point of the map: the explored data's
+    ``n`` examples first, then those of the second data set, if any. ``clusters``,
+    ``origins`` and ``inputs`` cover the explored data only. Without labels, ``labels``,
+    ``cluster_ari`` and ``knn_accuracy`` are ``None`` and ``classes`` is empty.
+    """
+
     n: int
     classes: list[str]
-    method: str  # how the map was made
+    method: str  # how the map was made: "UMAP", "t-SNE" or "PCA"
     points: np.ndarray
-    labels: list[str]
-    cluster_ari: float
-    knn_accuracy: float
+    labels: list[str] | None
+    cluster_ari: float | None
+    knn_accuracy: float | None
     domain_distance: float | None = None
     groups: list[str] | None = None
     out: Path | None = None
     notes: list[str] = field(default_factory=list)
+    clusters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    k: int = 0
+    k_source: str = ""  # "given", "classes" (the number of labels) or "silhouette"
+    silhouette: float | None = None  # of the clustering with ``k`` clusters
+    silhouettes: dict[int, float] = field(default_factory=dict)  # of every k scanned
+    origins: list[str] = field(default_factory=list)  # "ants/1.jpg", "line 3", "a.csv row 2"
+    inputs: list[Any] = field(default_factory=list)  # texts, image paths or images
+    modality: str = ""
+    name: str = ""  # the data set's name (its file or folder)
+    skipped: int = 0  # inputs left out as unreadable or empty
+
+    @property
+    def labelled(self) -> bool:
+        return self.labels is not None
+
+    @property
+    def example_labels(self) -> list[str] | None:
+        """The explored data's own labels (``labels`` also covers the second data set)."""
+        return None if self.labels is None else self.labels[: self.n]
+
+    def scan_ranking(self) -> list[tuple[int, float]]:
+        """The k scanned with their silhouette, best first (ties to the smaller k)."""
+        return sorted(self.silhouettes.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def cluster_sizes(self) -> list[int]:
+        return np.bincount(self.clusters, minlength=self.k).tolist() if self.k else []
 
     def to_dict(self) -> dict[str, Any]:
+        ranked = self.scan_ranking()
+        best = [{"k": k, "silhouette": s} for k, s in ranked[:2]]
         return {
             "n": self.n,
+            "name": self.name,
+            "modality": self.modality,
+            "labelled": self.labelled,
             "classes": self.classes,
             "map_method": self.method,
             "cluster_ari": self.cluster_ari,
             "knn_accuracy": self.knn_accuracy,
             "proxy_a_distance": self.domain_distance,
+            "clusters": {
+                "k": self.k,
+                "chosen_by": self.k_source,
+                "silhouette": self.silhouette,
+                "sizes": self.cluster_sizes(),
+                "silhouette_by_k": {str(k): s for k, s in self.silhouettes.items()},
+                "silhouette_best": best[0] if best else None,
+                "silhouette_runner_up": best[1] if len(best) > 1 else None,
+            },
+            "skipped": self.skipped,
             "notes": self.notes,
         }

@@ -67,6 +67,18 @@ class ExploreRun(Output):
     describe = "explore option"
     model: str | None = option(None, _MODEL, flags=("-m",))
     second: str | None = option(None, "A second data set: how separable are the two domains?")
+    clusters: int | None = option(
+        None,
+        "Number of k-means clusters K (below the number of examples). Default: the number "
+        "of classes when the data has labels, so the adjusted Rand index compares like with "
+        "like; without labels, the K in 2..10 with the best silhouette score.",
+        min=2,
+    )
+    labels: bool = option(
+        True,
+        "Use the data's labels when it has any (class folders, a label column); "
+        "--no-labels explores the inputs alone, as if it had none.",
+    )
     seed: int = option(0, "Seed for the map, the clusters and the cross-validation.")
 
 
@@ -127,3 +139,8 @@ class EvaluateRun(Config):
         None, "Which split of DATA to use when it holds several (default: test)."
     )
     format: str = option("table", "How to print the metrics.", choices=("table", "json"))
+    label_map: list[str] | None = option(  # noqa: RUF009 - a dataclass field with help text
+        None,
+        "Read DATA's labels as the model's classes, e.g. negative=0,positive=1 (data of "
+        "another source with the same classes under other names).",
+    )
