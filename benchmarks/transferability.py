@@ -44,7 +44,7 @@ from benchmarks._common import machine_info, write_result
 from transferkit.data import read_dataset
 from transferkit.data.splits import per_class_sample
 from transferkit.features import FeatureCache
-from transferkit.ranking import RankResult
+from transferkit.ranking.result import RankResult
 from transferkit.runtime import data_root
 
 SEED = 0

@@ -7,10 +7,12 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 CACHE_ENV = "TRANSFERKIT_CACHE"
 DATA_ENV = "TRANSFERKIT_DATA_ROOT"
@@ -34,6 +36,8 @@ def data_root() -> Path:
 
 def seed_everything(seed: int) -> None:
     """Fix Python's, NumPy's and torch's generators (splits, initialisation, order)."""
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -55,6 +59,8 @@ class DeviceProfile:
 
 
 def device_profile(device: str | torch.device | None = None) -> DeviceProfile:
+    import torch
+
     dev = torch.device(device) if device else default_device()
     if dev.type == "cpu":
         return DeviceProfile(dev, image_infer_batch=4, text_infer_batch=32, channels_last=True)
@@ -95,6 +101,8 @@ def keep_freed_memory() -> bool:
 
 
 def default_device() -> torch.device:
+    import torch
+
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -102,6 +110,7 @@ def process_state() -> object:
     """Accelerate's view of the processes (several under ``accelerate launch``); on a
     machine without GPUs it is told to use the CPU, which makes processes launched with
     ``--multi_gpu`` form a CPU (gloo) group."""
+    import torch
     from accelerate import PartialState
 
     return PartialState(cpu=not torch.cuda.is_available())
@@ -117,6 +126,8 @@ def num_processes() -> int:
 
 def to_device(batch: Any, device: torch.device) -> Any:
     """Move a batch (a tensor, or a dict or tuple of them) to ``device``."""
+    import torch
+
     if isinstance(batch, torch.Tensor):
         return batch.to(device)
     if isinstance(batch, dict):

@@ -1,8 +1,8 @@
 import pytest
 
 from tests.conftest import write_image_folder
+from transferkit import fit
 from transferkit.evaluation.overfitting import overfitting_warning
-from transferkit.workflows import fit
 
 
 def _history(train, val, best, train_acc=None, val_acc=None):

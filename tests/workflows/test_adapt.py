@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from tests.conftest import write_image_folder, write_text_table
+from transferkit import adapt, fit, load
 from transferkit.errors import ConfigError, DataError, IncompatibleError
-from transferkit.workflows import adapt, fit, load
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def fit(args: tuple[str, ...], run_file: str | None, **values: Any) -> None:
     train/dev/test tables).
     """
     from transferkit.cli.output import print_fit_summary
-    from transferkit.workflows import fit as fit_workflow
+    from transferkit.workflows.fit import fit as fit_workflow
 
     run = read_run_file(run_file) if run_file else {}
     options = {**run, **given(values, values)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,7 +14,9 @@ from rich.table import Table
 
 from transferkit.evaluation.results import SPLIT_NAMES, FitMetrics, SplitMetrics
 from transferkit.evaluation.verdicts import accuracy_verdict
-from transferkit.models import Predictions
+
+if TYPE_CHECKING:
+    from transferkit.models import Predictions
 
 
 def metrics_table(metrics: SplitMetrics, title: str) -> Table:

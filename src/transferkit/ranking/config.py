@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from transferkit.config import Config, option
 from transferkit.errors import ConfigError
-from transferkit.scores import SCORES
+from transferkit.scores.registry import SCORES
 
 DEFAULT_PRIMARY = "logme"
 # Table order: the evidence-based scores, the source-head scores, then the proxies

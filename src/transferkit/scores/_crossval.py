@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import ClassifierMixin
-from sklearn.model_selection import StratifiedKFold
+
+if TYPE_CHECKING:  # scikit-learn is imported where it is used: it costs a second
+    from sklearn.base import ClassifierMixin
 
 from transferkit.scores._checks import check_features, encode_labels
 
@@ -23,6 +25,8 @@ def cross_validated(
     f = check_features(features)
     codes, _ = encode_labels(labels, len(f))
     folds = max(2, min(folds, int(np.bincount(codes).min())))
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     correct = 0
     with warnings.catch_warnings():

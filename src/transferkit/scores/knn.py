@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.base import ClassifierMixin
-from sklearn.neighbors import KNeighborsClassifier
+
+if TYPE_CHECKING:  # scikit-learn is imported where it is used: it costs a second
+    from sklearn.base import ClassifierMixin
 
 from transferkit.scores._crossval import cross_validated
 from transferkit.scores.registry import register_score
@@ -26,6 +29,8 @@ def knn_accuracy(
     Returns:
         The fraction of examples classified correctly when held out, in [0, 1].
     """
+
+    from sklearn.neighbors import KNeighborsClassifier
 
     def make(n_train: int) -> ClassifierMixin:
         return KNeighborsClassifier(min(k, n_train), metric="cosine", algorithm="brute")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from sklearn.base import ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+
+if TYPE_CHECKING:  # scikit-learn is imported where it is used: it costs a second
+    from sklearn.base import ClassifierMixin
 
 from transferkit.scores._crossval import cross_validated
 from transferkit.scores.registry import register_score
@@ -22,6 +23,10 @@ def linear_probe_accuracy(
     standardised features [n, d] of examples with labels [n], in stratified, seeded
     ``folds``-fold cross-validation (fewer folds when a class has fewer examples); the
     standardisation is fitted on each training fold."""
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     def make(n_train: int) -> ClassifierMixin:
         return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
