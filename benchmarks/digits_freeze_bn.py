@@ -38,8 +38,8 @@ def main() -> None:
         (task,) = [t for t in vision_tasks(data_root(), Path(tmp), SIZES) if t.name == "mnist"]
         for label, (strategy, options) in RUNS.items():
             r = transferkit.fit(task.data, args.model, strategy, seed=0, **options)
-            line = f"{label:26s} test {r.metrics.splits["test"].accuracy:.3f}"
-            history = r.metrics.history
+            line = f"{label:26s} test {r.metrics.splits['test'].accuracy:.3f}"
+            history = r.metrics.history.to_dict() if r.metrics.history else None
             if history:
                 epochs = history["epochs"]
                 line += (

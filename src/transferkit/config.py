@@ -165,8 +165,10 @@ def _coerce_to(value: Any, tp: Any) -> Any:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = get_args(tp)
-        is_none = value is None or (isinstance(value, str) and value.lower() in {"none", "null"})
-        if is_none and type(None) in args:
+        # "none" typed for a text option is that text ("--val-split none" carves a
+        # validation split); for a number or a flag it means "not set"
+        spelled = isinstance(value, str) and value.lower() in {"none", "null"} and str not in args
+        if (value is None or spelled) and type(None) in args:
             return None
         for arg in (a for a in args if a is not type(None)):
             try:

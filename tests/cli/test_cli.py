@@ -215,3 +215,28 @@ def test_fit_takes_a_target_domain_for_adaptation(image_splits, tmp_path, capsys
     assert code == 0
     code, _, err = run([*base, "--overwrite", "--target", image_splits / "val"], capsys)
     assert code == 2 and "does not use a target domain" in err.replace("\n", " ")
+
+
+def test_evaluate_maps_labels_of_other_data_and_splits_by_familiarity(
+    text_splits, tmp_path, capsys
+):
+    out = tmp_path / "model"
+    assert run(["fit", text_splits, "-m", "tiny-bert", "--out", out], capsys)[0] == 0
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text((text_splits / "test.csv").read_text().replace(",pos", ",good"))
+    code, _, err = run(["evaluate", out, renamed], capsys)
+    assert code == 2 and "--label-map good=CLASS" in " ".join(err.split())
+    code, stdout, _ = run(["evaluate", out, renamed, "--label-map", "good=pos"], capsys)
+    assert code == 0 and "evaluation (16 examples)" in stdout
+    assert "Inputs like the training data:" in stdout
+
+
+def test_the_command_line_starts_without_importing_torch():
+    """--help and --version need no model library: importing the CLI must not pull in
+    torch or scikit-learn (they cost seconds and hundreds of megabytes)."""
+    code = (
+        "import sys, transferkit.cli.main; "
+        "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stderr[-500:]

@@ -21,3 +21,43 @@ def test_ants_bees_model_flags_sketches_but_not_held_out_photos(shared_data, tmp
     assert sketches.mean() >= 0.8  # measured 0.98
     assert photos.mean() <= 0.10  # measured 0.026
     assert result.metrics.calibration.splits["test"].ece_after < 0.1
+
+
+def test_shuffled_labels_get_no_good_badge(shared_data, tmp_path):
+    """Ants/bees with the training labels shuffled (links to the same photos, so the
+    feature cache serves them): the model can learn nothing, and must not be called good."""
+    import random
+
+    from transferkit.evaluation.verdicts import accuracy_verdict
+    from transferkit.workflows.fit import fit_report_of
+
+    photos = sorted((shared_data / "hymenoptera" / "train").glob("*/*"))
+    labels = [p.parent.name for p in photos]
+    random.Random(0).shuffle(labels)
+    for photo, label in zip(photos, labels, strict=True):
+        link = tmp_path / "shuffled" / "train" / label / photo.name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(photo)
+    (tmp_path / "shuffled" / "val").symlink_to(shared_data / "hymenoptera" / "val")
+    result = transferkit.fit(
+        tmp_path / "shuffled", "mobilenet_v2", "linear-probe", test_split="val"
+    )
+    verdict = accuracy_verdict(result.metrics.splits["test"], "test")
+    assert verdict.level != "good" and "no better than always predicting" in verdict.sentence
+    assert 'class="badge good"' not in fit_report_of(result).to_html()
+
+
+def test_evaluate_splits_accuracy_by_familiarity(shared_data):
+    """An SST-2 probe judged on kitchen-appliance reviews: the reviews it flags as unlike
+    its training sentences are the ones whose labels to trust less."""
+    model = transferkit.fit(
+        shared_data / "sst2", "all-MiniLM-L6-v2", "linear-probe", max_train=1000, max_val=200
+    ).model
+    from transferkit.data import read_dataset
+
+    reviews = read_dataset(shared_data / "amazon-reviews" / "kitchen")
+    reviews.labels = ["1" if label == "positive" else "0" for label in reviews.labels]
+    metrics = model.evaluate(reviews)
+    parts = metrics.by_familiarity
+    assert parts["unfamiliar"].n + parts["familiar"].n == metrics.n == 2000
+    assert parts["unfamiliar"].n > 0 and parts["familiar"].n > 0

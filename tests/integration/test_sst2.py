@@ -46,3 +46,18 @@ def test_auto_on_eight_sentences_per_class(sst2):
     assert result.notes[0].startswith("auto picked contrastive: few-shot text")
     assert "blocks 5-7 of the encoder tuned 8 epochs" in " ".join(result.notes)
     assert result.accuracy >= 0.60
+    # contrastive's 16 out-of-fold predictions once gave T = 0.01 (ECE 0.143 -> 0.294 on test)
+    calibration = result.metrics.calibration
+    assert calibration.temperature == 1.0 and "only 16 calibration examples" in calibration.reason
+
+
+def test_lora_with_a_12_sentence_validation_split_keeps_probabilities_honest(sst2):
+    # 60 sentences, a fifth carved for validation: LoRA once got T = 100 from those 12, and
+    # predicted 0.4997 / 0.5003 for every sentence
+    result = transferkit.fit(
+        sst2, "all-MiniLM-L6-v2", "lora", max_train=60, val_split="none", epochs=2
+    )
+    assert result.metrics.splits["val"].n == 12
+    calibration = result.metrics.calibration
+    assert calibration.temperature == 1.0 and "only 12 calibration examples" in calibration.reason
+    assert any("rests on 12 validation examples" in w for w in result.metrics.warnings)

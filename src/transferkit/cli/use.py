@@ -23,7 +23,7 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
     (for a text model, words that are not files are the texts themselves)."""
     from transferkit.cli.output import format_predictions
     from transferkit.data.dataset import Dataset
-    from transferkit.workflows import load
+    from transferkit.workflows.load import load
 
     run = PredictRun.from_dict({k: v for k, v in values.items() if v is not None})
     if run.out and Path(run.out).exists() and not run.overwrite:
@@ -50,6 +50,20 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
         out.print(rendered)
 
 
+def relabelled(ds: Any, label_map: list[str] | None) -> Any:
+    """The data set with its labels renamed by ``NAME=CLASS`` pairs."""
+    if not label_map:
+        return ds
+    mapping = {}
+    for pair in label_map:
+        name, eq, cls = pair.partition("=")
+        if not eq:
+            raise ConfigError(f"--label-map {pair!r} is not NAME=CLASS (e.g. positive=1).")
+        mapping[name.strip()] = cls.strip()
+    ds.labels = [mapping.get(label, label) for label in ds.labels or []]
+    return ds
+
+
 @click.command()
 @click.argument("model_dir")
 @click.argument("data")
@@ -58,13 +72,22 @@ def evaluate(model_dir: str, data: str, **values: Any) -> None:
     """Measure a saved model on labelled DATA (a folder of class folders or a table)."""
     from transferkit.cli.output import print_evaluation
     from transferkit.data import DataConfig, read_dataset
-    from transferkit.workflows import load
+    from transferkit.workflows.load import load
 
     run = EvaluateRun.from_dict({k: v for k, v in values.items() if v is not None})
     model = load(model_dir)
     recorded = model.record.data.get("config", {})
     # read the data the way the model's training data was read (same columns)
     columns = {k: recorded[k] for k in ("text_column", "label_column") if recorded.get(k)}
-    ds = read_dataset(data, DataConfig.from_dict(columns), split=run.split)
+    ds = relabelled(
+        read_dataset(data, DataConfig.from_dict(columns), split=run.split), run.label_map
+    )
+    unknown = sorted(set(ds.labels or []) - set(model.classes_))
+    if unknown:
+        pairs = ",".join(f"{u}=CLASS" for u in unknown[:3])
+        raise ConfigError(
+            f"The labels of {data} ({', '.join(unknown[:5])}) are not classes of the model "
+            f"({', '.join(model.classes_[:5])}); map them with --label-map {pairs}."
+        )
     metrics = model.evaluate(ds, progress=progress())
     print_evaluation(out, metrics, model.classes_, run.format)
