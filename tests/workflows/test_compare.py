@@ -108,3 +108,24 @@ def test_cli_compare(comparable, tmp_path, capsys):
     except SystemExit as exc:
         assert exc.code == 2
     assert "STRATEGY.NAME=VALUE" in capsys.readouterr().err
+
+
+def test_a_cell_that_predicts_one_class_is_named_with_that_class():
+    from transferkit.evaluation.studies import Cell, CompareResult, constant_notes
+
+    result = CompareResult(
+        [
+            Cell("scratch", "4", [0.458, 0.458], [1.0, 1.0], 0.458),
+            Cell("linear-probe", "4", [0.9, 0.85], [1, 1], 0.875),
+        ],
+        [],
+        ["4"],
+        [0, 1],
+        "val/",
+        class_shares={"ants": 70 / 153, "bees": 83 / 153},
+    )
+    result.cells[0].accuracies = [70 / 153, 70 / 153]
+    assert constant_notes(result) == [
+        "scratch at 4 per class scored 0.458 in every seed, what always predicting 'ants' "
+        "scores: it learned nothing in its budget."
+    ]

@@ -82,6 +82,7 @@ class CalibrationResult:
     fitted_on: str
     splits: dict[str, SplitCalibration] = field(default_factory=dict)  # main task only
     reasons: dict[str, str] = field(default_factory=dict)  # why each temperature, or T = 1
+    fitted: dict[str, float | None] = field(default_factory=dict)  # the fit, kept or not
 
     @property
     def reason(self) -> str:

@@ -41,6 +41,7 @@ class CompareResult:
     all_per_class: float = 0.0  # mean training examples per class when using all of them
     majority_class: str = ""  # the test split's most frequent class
     majority_accuracy: float = float("nan")  # what always predicting it scores on test
+    class_shares: dict[str, float] = field(default_factory=dict)  # of the test split
 
     def cell(self, strategy: str, size: str) -> Cell:
         return next(c for c in self.cells if c.strategy == strategy and c.size == size)
@@ -59,15 +60,23 @@ class CompareResult:
 
 
 def constant_notes(result: CompareResult) -> list[str]:
-    """A sentence for each cell that scored what always predicting the majority class
-    scores: such a cell learned nothing, and a verdict against it says only that."""
+    """A sentence for each cell that scored, in every seed, what always predicting one
+    class scores: such a cell learned nothing, and a verdict against it says only that."""
     out = []
     for c in result.cells:
-        if c.accuracies and max(c.accuracies) <= result.majority_accuracy + 1e-9:
+        constant = next(
+            (
+                name
+                for name, share in result.class_shares.items()
+                if c.accuracies and all(abs(a - share) < 1e-9 for a in c.accuracies)
+            ),
+            None,
+        )
+        if constant is not None:
             where = f"{c.size} per class" if c.size != "all" else "all the data"
             out.append(
                 f"{c.strategy} at {where} scored {c.mean:.3f} in every seed, what always "
-                f"predicting {result.majority_class!r} scores: it learned nothing in its budget."
+                f"predicting {constant!r} scores: it learned nothing in its budget."
             )
     return out
 

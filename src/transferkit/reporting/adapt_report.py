@@ -12,6 +12,20 @@ from transferkit.reporting.metrics import metrics_section
 from transferkit.reporting.report import Report
 from transferkit.reporting.sections import Section, Table
 
+#: A proxy A-distance above this: a linear classifier tells the domains apart almost always.
+NEAR_DISJOINT = 1.5
+#: Changes smaller than this are within what resampling the examples moves it.
+GAP_NOISE = 0.1
+
+
+def _gap_verdict(before: float, after: float) -> tuple[str, str]:
+    figures = f"{before:.3f} before, {after:.3f} after"
+    if after >= NEAR_DISJOINT:
+        return f"The domains stay nearly disjoint in the adapted features ({figures}).", "warn"
+    if before - after >= GAP_NOISE:
+        return f"The domain gap shrank: {figures}.", "good"
+    return f"The domain gap did not clearly change: {figures}.", "info"
+
 
 def _target_section(method: str, adaptation: AdaptMetrics, classes: list[str]) -> Section:
     target, baseline = adaptation.target_metrics, adaptation.baseline_metrics
@@ -59,7 +73,7 @@ def adapt_report(report: Report, record: ModelRecord, adaptation: AdaptMetrics) 
         first.append(_target_section(method, adaptation, record.classes))
     before, after = adaptation.gap_before, adaptation.gap_after
     rows = [["pretrained features", before], ["after adaptation", after]]
-    shrank = after < before
+    verdict, level = _gap_verdict(before, after)
     figures = []
     if adaptation.map is not None:
         m = adaptation.map
@@ -70,9 +84,8 @@ def adapt_report(report: Report, record: ModelRecord, adaptation: AdaptMetrics) 
             "Domain gap",
             table=Table(["representation", "proxy A-distance (0 = same, 2 = disjoint)"], rows),
             text="How well a linear classifier tells source from target apart (cross-validated).",
-            verdict=f"The domain gap {'shrank' if shrank else 'did not shrink'}: "
-            f"{before:.3f} before, {after:.3f} after.",
-            level="good" if shrank else "warn",
+            verdict=verdict,
+            level=level,
             figures=figures,
         )
     )

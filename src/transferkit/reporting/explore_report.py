@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
 
 from transferkit.evaluation.embedding import MAP_ORDER, k_choice_sentence
+from transferkit.evaluation.statistics import wilson_interval
 from transferkit.evaluation.studies import ExploreResult
 from transferkit.reporting import plots
 from transferkit.reporting.canvas import CSS_DPI, DPI
@@ -74,12 +76,20 @@ def _knowledge(result: ExploreResult) -> Section:
         ],
         silhouette,
     ]
+    labels = list(result.labels or [])[: result.n]  # the explored data's, not --second's
+    top, count = Counter(labels).most_common(1)[0]
+    majority = count / len(labels)
+    low, _ = wilson_interval(round(result.knn_accuracy * result.n), result.n)
+    rows.insert(1, [f"always predicting {top!r}", majority])
+    above = low > majority
     return Section(
         title,
         table=Table(["measure", "value"], rows),
         verdict=f"Nearest neighbours in the pretrained feature space get "
-        f"{result.knn_accuracy:.1%} of labels right before any training.",
-        level="good" if result.knn_accuracy > 0.8 else "info",
+        f"{result.knn_accuracy:.1%} of labels right before any training, "
+        f"{'above' if above else 'not clearly above'} always predicting {top!r} "
+        f"({majority:.1%}).",
+        level="good" if above else "warn",
         text="High neighbour accuracy and cluster agreement mean a linear probe will likely "
         "do well; low values suggest fine-tuning, or another backbone (see `transferkit rank`).",
     )

@@ -58,12 +58,9 @@ def _interval(bounds: Any) -> str:
 def _warnings(metrics: FitMetrics) -> Section | None:
     if not metrics.warnings:
         return None
-    count = len(metrics.warnings)
-    verdict = (
-        "One thing to check before trusting the figures."
-        if count == 1
-        else (f"{count} things to check before trusting the figures.")
-    )
+    if len(metrics.warnings) == 1:
+        return Section("Warnings", verdict=metrics.warnings[0], level="warn")
+    verdict = f"{len(metrics.warnings)} things to check before trusting the figures."
     return Section("Warnings", text="\n\n".join(metrics.warnings), verdict=verdict, level="warn")
 
 

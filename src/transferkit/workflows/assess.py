@@ -46,6 +46,10 @@ from transferkit.training.logistic import fit_logistic
 from transferkit.workflows.common import placed
 from transferkit.workflows.prepare import Prepared
 
+#: A fitted temperature this large says the logits carry (almost) nothing: dividing by it
+#: makes every prediction near uniform.
+UNINFORMATIVE_TEMPERATURE = 50.0
+
 
 @dataclass
 class Assessment:
@@ -101,8 +105,16 @@ def assess(
 
 
 def warnings(prepared: Prepared, metrics: FitMetrics) -> list[str]:
-    """A small validation split, a backbone trained for nothing: one sentence each."""
+    """A small validation split, a backbone trained for nothing, confidences that carry
+    nothing: one sentence each."""
     found = [validation_warning(prepared.splits.summary()["val"], prepared.splits.val_origin)]
+    fitted = next(iter((metrics.calibration.fitted if metrics.calibration else {}).values()), None)
+    if fitted is not None and fitted >= UNINFORMATIVE_TEMPERATURE:
+        found.append(
+            "On its calibration data the model's confidences are no better than uniform "
+            "guessing (a temperature of 50 or more would fit them): do not trust its "
+            "probabilities, nor, likely, its labels."
+        )
     held = metrics.held_out
     if metrics.baseline and held in metrics.baseline:
         probe, own = metrics.baseline[held], metrics.splits[held]
@@ -149,7 +161,8 @@ def calibrate(
     temperatures = {t: c.temperature for t, c in choices.items()}
     reasons = {t: c.reason for t, c in choices.items()}
     model.record.calibration = CalibrationRecord(temperatures, fitted_on, reasons)
-    result = CalibrationResult(temperatures, fitted_on, reasons=reasons)
+    fitted = {t: c.fitted for t, c in choices.items()}
+    result = CalibrationResult(temperatures, fitted_on, reasons=reasons, fitted=fitted)
     for name, ds in held:
         logits, y = outputs[name].logits, ds.encode(model.classes_)
         before = softmax(model.task_logits(logits))

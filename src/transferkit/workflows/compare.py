@@ -98,6 +98,7 @@ def compare(
         all_per_class=sum(counts.values()) / len(counts),
     )
     test_counts = Counter(splits.test.labels or [])
+    result.class_shares = {c: k / len(splits.test) for c, k in sorted(test_counts.items())}
     result.majority_class, top = test_counts.most_common(1)[0]
     result.majority_accuracy = top / len(splits.test)
     result.notes.extend(constant_notes(result))
