@@ -46,9 +46,11 @@ def test_auto_on_eight_sentences_per_class(sst2):
     assert result.notes[0].startswith("auto picked contrastive: few-shot text")
     assert "blocks 5-7 of the encoder tuned 8 epochs" in " ".join(result.notes)
     assert result.accuracy >= 0.60
-    # contrastive's 16 out-of-fold predictions once gave T = 0.01 (ECE 0.143 -> 0.294 on test)
+    # contrastive at 8 per class once stored T = 0.01 (test ECE 0.143 -> 0.294); here the
+    # temperature is checked on the 100 validation sentences (measured: T = 1 kept)
     calibration = result.metrics.calibration
-    assert calibration.temperature == 1.0 and "only 16 calibration examples" in calibration.reason
+    test = calibration.splits["test"]
+    assert calibration.temperature == 1.0 or test.ece_after <= test.ece_before
 
 
 def test_lora_with_a_12_sentence_validation_split_keeps_probabilities_honest(sst2):
