@@ -25,9 +25,12 @@ __all__ = ["FeatureCache", "content_key"]
 class FeatureCache:
     """``get``/``put`` feature vectors by (space, key); ``space`` is a backbone fingerprint."""
 
-    def __init__(self, root: str | Path | None = None, enabled: bool = True) -> None:
+    def __init__(
+        self, root: str | Path | None = None, enabled: bool = True, engine: str = "auto"
+    ) -> None:
         self.root = Path(root) if root is not None else cache_dir() / "features"
         self.enabled = enabled
+        self.engine = engine  # what computes features missing from it (features/extract.py)
 
     def _connect(self, space: str) -> sqlite3.Connection:
         self.root.mkdir(parents=True, exist_ok=True)

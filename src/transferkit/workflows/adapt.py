@@ -59,6 +59,7 @@ def adapt(
     overwrite: bool = False,
     seed: int = 0,
     cache: bool | FeatureCache = True,
+    engine: str = "auto",
     progress: Progress = SILENT,
     **options: Any,
 ) -> AdaptResult:
@@ -67,10 +68,9 @@ def adapt(
     Args:
         target_labels: ``True`` to evaluate on the target's own labels (read only after
             training, only for evaluation), or a path to labelled target data.
-        **options: data options and the method's options, as for ``fit``.
     """
     out_path = output_path(out, overwrite)
-    shared = feature_cache(cache)
+    shared = feature_cache(cache, engine)
     result = fit(
         source, model, method, seed=seed, cache=shared, progress=progress, target=target, **options
     )

@@ -23,9 +23,12 @@ def output_path(out: str | Path | None, overwrite: bool) -> Path | None:
     return path
 
 
-def feature_cache(cache: bool | FeatureCache) -> FeatureCache:
-    """A ``FeatureCache`` from what a caller passes: one to share, or on/off."""
-    return cache if isinstance(cache, FeatureCache) else FeatureCache(enabled=bool(cache))
+def feature_cache(cache: bool | FeatureCache, engine: str = "auto") -> FeatureCache:
+    """A ``FeatureCache`` from what a caller passes: one to share, or on/off; ``engine``
+    computes what it lacks."""
+    if isinstance(cache, FeatureCache):
+        return cache
+    return FeatureCache(enabled=bool(cache), engine=engine)
 
 
 def placed(backbone: Backbone) -> Backbone:

@@ -58,6 +58,7 @@ def compare(
     overwrite: bool = False,
     ci: bool = True,
     cache: bool | FeatureCache = True,
+    engine: str = "auto",
     options: dict[str, dict[str, Any]] | None = None,
     progress: Progress = SILENT,
     **data_options: Any,
@@ -72,8 +73,7 @@ def compare(
     """
     if ci and seeds < 2:
         raise ConfigError("A confidence interval needs at least 2 seeds; pass --seeds 2 or more.")
-    for name in strategies:
-        STRATEGIES.get(name)
+    _ = [STRATEGIES.get(name) for name in strategies]  # an unknown name fails before any work
     out_path = output_path(out, overwrite)
     splits = load_splits(data, DataConfig.from_dict(data_options), 0, carve_val=False)
     if splits.test is None:
@@ -83,7 +83,7 @@ def compare(
         )
     counts = Counter(splits.train.labels or [])
     size_names = _check_sizes(list(sizes), counts)
-    shared = feature_cache(cache)
+    shared = feature_cache(cache, engine)
     cells = [
         _cell(data, model, strategy, size, seeds, shared, data_options, options, progress)
         for size in size_names

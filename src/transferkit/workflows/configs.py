@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from transferkit.config import Config, option
 
+ENGINES = ("auto", "torch", "onnx")  # as features/onnx_engine.py; read without torch
+
 _MODEL = (
     "Backbone: a name from `transferkit models`, torchvision:NAME, timm:NAME, hf:ID or a "
     "local model folder (default: mobilenet_v2 for images, all-MiniLM-L6-v2 for text)."
@@ -24,6 +26,12 @@ class Output(Config):
     )
     overwrite: bool = option(False, "Replace --out if it exists.")
     cache: bool = option(True, "Use the on-disk feature cache of frozen computation.")
+    engine: str = option(
+        "auto",
+        "What computes frozen features: 'onnx' (ONNX Runtime, faster on a CPU), 'torch', or "
+        "'auto' (ONNX when installed and there are enough inputs to repay exporting).",
+        choices=ENGINES,
+    )
 
 
 @dataclass
@@ -114,6 +122,9 @@ class RankRun(Config):
     )
     seed: int = option(0, "Seed for sampling and resampling.")
     cache: bool = option(True, "Use the on-disk feature cache of frozen computation.")
+    engine: str = option(
+        "auto", "What computes frozen features (as for fit --engine).", choices=ENGINES
+    )
 
 
 @dataclass

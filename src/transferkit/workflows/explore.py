@@ -149,6 +149,7 @@ def explore(
     overwrite: bool = False,
     seed: int = 0,
     cache: bool | FeatureCache = True,
+    engine: str = "auto",
     progress: Progress = SILENT,
     **data_options: Any,
 ) -> ExploreResult:
@@ -159,7 +160,7 @@ def explore(
     ds = read_explored(data, config, labels)
     check_size(ds, data, clusters)
     backbone = backbone_for(model, ds.modality, data)
-    shared = feature_cache(cache)
+    shared = feature_cache(cache, engine)
     feats, _ = embed(backbone, ds.inputs, cache=shared, progress=progress)
     with progress.status("Clustering"):
         result = measure(ds, feats, clusters, seed)

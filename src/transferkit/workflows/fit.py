@@ -25,7 +25,7 @@ from transferkit.progress import SILENT, Progress
 from transferkit.runtime import is_main_process
 from transferkit.strategies import StrategyResult
 from transferkit.workflows.assess import assess
-from transferkit.workflows.common import output_path
+from transferkit.workflows.common import feature_cache, output_path
 from transferkit.workflows.prepare import Prepared, prepare
 
 
@@ -64,6 +64,7 @@ def fit(
     seed: int = 0,
     weights: str | Path | None = None,
     cache: bool | FeatureCache = True,
+    engine: str = "auto",
     progress: Progress = SILENT,
     target: str | Path | None = None,
     **options: Any,
@@ -80,13 +81,15 @@ def fit(
         seed: fixes splits, sampling, initialisation and data order.
         weights: a local weights file to use instead of the backbone's default weights.
         cache: use the on-disk feature cache (or pass a ``FeatureCache``).
+        engine: what computes frozen features: ``onnx``, ``torch`` or ``auto``.
         target: unlabelled data of a target domain, for domain-adaptation strategies
             (``transferkit.adapt`` wraps this); its labels, if any, are never read.
         **options: data options (``DataConfig``) and the strategy's options.
     """
     start = time.perf_counter()
     out_path = output_path(out, overwrite)
-    prepared = prepare(data, model, strategy, seed, weights, cache, progress, target, options)
+    shared = feature_cache(cache, engine)
+    prepared = prepare(data, model, strategy, seed, weights, shared, progress, target, options)
     trained = train(prepared)
     assessment = assess(trained.model, prepared, trained.outcome, trained.seconds)
     assessment.metrics.cost.seconds = time.perf_counter() - start

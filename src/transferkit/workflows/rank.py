@@ -55,6 +55,7 @@ def rank(
     bootstrap: int = 100,
     seed: int = 0,
     cache: bool | FeatureCache = True,
+    engine: str = "auto",
     progress: Progress = SILENT,
     **data_options: Any,
 ) -> RankResult:
@@ -73,8 +74,7 @@ def rank(
             backbone of the data's modality whose weights are installed.
         scores, primary, bootstrap: as ``RankConfig`` describes them.
         seed: fixes sampling of the data (``shots``, ``max_train``) and the resamples.
-        cache: use the on-disk feature cache (or pass a ``FeatureCache``).
-        **data_options: options of ``DataConfig`` (``max_train``, ``shots``, ...).
+        cache, engine: as for ``fit``; **data_options: options of ``DataConfig``.
     """
     start = time.perf_counter()
     config = RankConfig(scores=scores, primary=primary, bootstrap=bootstrap)  # "a,b" too
@@ -83,7 +83,7 @@ def rank(
     codes, _ = encode_labels(train.encode(splits.classes))
     candidates, left_out = resolve(models, splits.modality)
     names = config.score_names()
-    args = (train.inputs, codes, names, splits.modality, feature_cache(cache), progress)
+    args = (train.inputs, codes, names, splits.modality, feature_cache(cache, engine), progress)
     results, embedded = _score_all(candidates, left_out, *args)
     if not results:
         raise none_left(str(data), left_out, splits.modality)
