@@ -81,3 +81,14 @@ def test_an_unknown_engine_is_one_sentence():
 
     with pytest.raises(ConfigError, match="Unknown engine 'fast'"):
         onnx_engine.chosen("fast", create_backbone("tiny-cnn"), "x", 1)
+
+
+def test_a_backbone_that_is_already_an_onnx_graph_is_not_exported_again(tmp_path, monkeypatch):
+    """paraphrase-MiniLM-L3-v2 runs in ONNX Runtime already: tracing its forward pass
+    would record a graph with no inputs, so every engine runs it as it is."""
+    monkeypatch.setattr(onnx_engine, "export", lambda *a: pytest.fail("exported"))
+    backbone = create_backbone("paraphrase-MiniLM-L3-v2")
+    texts = [f"sentence number {i} about a film" for i in range(6)]
+    assert onnx_engine.chosen("onnx", backbone, "x", 10_000) == "torch"
+    features, stats = embed(backbone, texts, cache=FeatureCache(tmp_path / "c"), engine="onnx")
+    assert features.shape == (6, backbone.num_features) and stats.computed == 6

@@ -41,6 +41,8 @@ class Backbone(nn.Module, ABC):
             does, so that a frozen prefix's outputs can be computed once and kept. When
             False the blocks only group the weights (for freezing, layer-wise learning
             rates, unfreezing) and the backbone runs whole.
+        exportable: the forward pass is PyTorch operations, so ``torch.onnx.export`` can
+            trace it; False for a backbone that already runs in another engine.
     """
 
     source: str
@@ -51,6 +53,7 @@ class Backbone(nn.Module, ABC):
     source_classes: list[str] | None
     channels_last: bool
     staged: bool = True
+    exportable: bool = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -98,6 +98,7 @@ class OnnxTextBackbone(Backbone):
 
     modality = "text"
     trainable = False
+    exportable = False  # already an ONNX graph: tracing it would record constants
 
     def __init__(
         self,

@@ -120,8 +120,8 @@ def chosen(engine: str, backbone: Backbone, fingerprint: str, todo: int) -> str:
     with ONNX installed, and under ``auto`` only when exporting pays."""
     if engine not in ENGINES:
         raise ConfigError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
-    if engine == "torch" or backbone.modality not in ("image", "text"):
-        return "torch"
+    if engine == "torch" or backbone.modality not in ("image", "text") or not backbone.exportable:
+        return "torch"  # (a backbone that is an ONNX graph already runs in ONNX Runtime)
     if engine == "onnx" and not onnx_ready():
         raise ConfigError(
             "The onnx engine needs onnx and onnxruntime; run `pip install onnx onnxruntime`."
