@@ -1,10 +1,11 @@
 """LoRA against full fine-tuning for all-MiniLM-L6-v2 on SST-2 (2,000 sampled training
-sentences, test.tsv held out): peak memory, time per epoch, trainable parameters and
-test accuracy. Also LP-FT.
+sentences, test.tsv held out) and for MobileNetV2 on ants/bees: peak memory, time per
+epoch, trainable parameters and test accuracy. Also LP-FT.
 
-Each strategy runs in its own process so its peak resident memory can be read
-(the child's own ``ru_maxrss``); the memory of loading the model alone is measured the same
-way and reported beside it.
+Each variant runs in its own process so its peak resident memory can be read (the child's
+own ``ru_maxrss``) after the model is loaded and after it is trained (before any
+assessment); the difference is what training adds. Variants of LoRA: which layers get
+adapters, adapter dropout, and activation checkpointing.
 
     .venv/bin/python -m benchmarks.lora_vs_finetune [--epochs 3]
 """
@@ -23,23 +24,59 @@ from transferkit.runtime import data_root
 CHILD = """
 import json, resource, sys, transferkit
 from transferkit.backbones import create_backbone
-data, strategy, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+data, backbone, strategy, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+options = json.loads(sys.argv[5])
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 if strategy == "load-only":
-    create_backbone("all-MiniLM-L6-v2"); print(json.dumps({"peak_rss_mb": peak()})); sys.exit()
-r = transferkit.fit(data, "all-MiniLM-L6-v2", strategy, max_train=2000, max_val=1000, seed=0,
-                    epochs=epochs, patience=None, cache=False)
-m = r.metrics
-print(json.dumps({"test_accuracy": m["test"]["accuracy"], "train_seconds": m["train_seconds"],
-                  "epoch_seconds": [e["seconds"] for e in m["history"]["epochs"]],
-                  "trainable": m["trainable_parameters"], "total": m["total_parameters"],
-                  "notes": r.notes, "peak_rss_mb": peak()}))
+    create_backbone(backbone); print(json.dumps({"peak_rss_mb": peak()})); sys.exit()
+from transferkit.workflows.prepare import prepare
+from transferkit.workflows.fit import train
+p = prepare(data, backbone, strategy, 0, cache=False, options={
+    "max_train": 2000, "max_val": 1000, "epochs": epochs, "patience": None, **options})
+loaded = peak()
+t = train(p)
+trained = peak()  # the model loaded and trained, before any assessment
+test = p.splits.test
+acc = float((t.model.predictions(test).proba.argmax(1) == test.encode(t.model.classes_)).mean())
+h = t.outcome.history.to_dict()
+best = h["epochs"][h["best_epoch"] - 1]
+print(json.dumps({"test_accuracy": acc, "val_accuracy": best["val_accuracy"],
+                  "train_seconds": t.seconds, "epoch_seconds": [e["seconds"] for e in h["epochs"]],
+                  "trainable": t.model.classifier.trainable_parameters(),
+                  "total": t.model.classifier.total_parameters(), "notes": t.outcome.notes,
+                  "peak_loaded_mb": loaded, "peak_rss_mb": trained,
+                  "training_adds_mb": trained - loaded}))
 """
 
 
-def run_child(data: Path, strategy: str, epochs: int) -> dict:
+TEXT, IMAGES = ("sst2", "all-MiniLM-L6-v2"), ("hymenoptera", "mobilenet_v2")
+#: name -> (data set, backbone, strategy, options); the first of each backbone is the
+#: baseline its ratios are taken against.
+VARIANTS = {
+    "finetune": (*TEXT, "finetune", {}),
+    "lora (default: query/value)": (*TEXT, "lora", {}),
+    "lora (query/value, checkpointing)": (*TEXT, "lora", {"checkpointing": True}),
+    "lora (all layers, dropout 0.05)": (*TEXT, "lora", {"layers": "all", "dropout": 0.05}),
+    "lp-ft": (*TEXT, "lp-ft", {}),
+    "finetune (MobileNetV2)": (*IMAGES, "finetune", {}),
+    "lora (MobileNetV2)": (*IMAGES, "lora", {}),
+}
+
+
+def run_child(
+    data: Path, backbone: str, strategy: str, epochs: int, options: dict | None = None
+) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(data), strategy, str(epochs)],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(data),
+            backbone,
+            strategy,
+            str(epochs),
+            json.dumps(options or {}),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -49,20 +86,28 @@ def run_child(data: Path, strategy: str, epochs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=data_root() / "sst2")
+    parser.add_argument("--data-root", type=Path, default=data_root())
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--strategies", nargs="+", default=["finetune", "lora", "lp-ft"])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     args = parser.parse_args()
-    rows = {"load-only": run_child(args.data, "load-only", 0)}
-    print(f"loading the model alone: peak {rows['load-only']['peak_rss_mb']:.0f} MB")
-    for s in args.strategies:
-        rows[s] = run_child(args.data, s, args.epochs)
-        r = rows[s]
-        per_epoch = sum(r["epoch_seconds"]) / len(r["epoch_seconds"])
-        share = r["trainable"] / r["total"]
+    rows: dict[str, dict] = {}
+    baselines: dict[str, dict] = {}
+    for name in args.variants:
+        data, backbone, strategy, options = VARIANTS[name]
+        if backbone not in baselines:
+            loaded = run_child(args.data_root / data, backbone, "load-only", 0)
+            rows[f"load-only ({backbone})"] = loaded
+            print(f"loading {backbone} alone: peak {loaded['peak_rss_mb']:.0f} MB")
+        rows[name] = r = run_child(args.data_root / data, backbone, strategy, args.epochs, options)
+        r["seconds_per_epoch"] = sum(r["epoch_seconds"]) / len(r["epoch_seconds"])
+        base = baselines.setdefault(backbone, r)
+        r["memory_ratio"] = r["training_adds_mb"] / base["training_adds_mb"]
+        r["epoch_time_ratio"] = r["seconds_per_epoch"] / base["seconds_per_epoch"]
         print(
-            f"{s:9s} test {r['test_accuracy']:.3f}  {r['trainable']:,} trainable ({share:.2%})  "
-            f"{per_epoch:.0f} s/epoch  peak {r['peak_rss_mb']:.0f} MB"
+            f"{name:34s} val {r['val_accuracy']:.3f} test {r['test_accuracy']:.3f}  "
+            f"{r['trainable'] / r['total']:.2%} trainable  {r['seconds_per_epoch']:.0f} s/epoch "
+            f"({r['epoch_time_ratio']:.2f}x)  peak {r['peak_rss_mb']:.0f} MB, training adds "
+            f"{r['training_adds_mb']:.0f} MB ({r['memory_ratio']:.2f}x)"
         )
     write_result(
         "lora_vs_finetune", {"rows": rows, "epochs": args.epochs, "machine": machine_info()}

@@ -30,6 +30,20 @@ def test_lora_needs_a_layer_it_can_adapt():
         STRATEGIES.get("lora")().check(depthwise_only, None)
 
 
+def test_lora_adapts_query_and_value_by_default_and_everything_without_attention():
+    from transferkit.strategies.lora import lora_targets
+
+    bert = create_backbone("tiny-bert")
+    default, everything = lora_targets(bert), lora_targets(bert, "all")
+    assert default and {n.rsplit(".", 1)[-1] for n in default} == {"query", "value"}
+    assert set(default) < set(everything) and any(n.endswith(".dense") for n in everything)
+    cnn = create_backbone("tiny-cnn")
+    assert lora_targets(cnn) == lora_targets(cnn, "all") != []
+    with pytest.raises(IncompatibleError, match="no attention query and value"):
+        lora = STRATEGIES.get("lora")
+        lora(lora.Config(layers="attention")).check(cnn, None)
+
+
 def test_auto_explains_its_choice_and_refuses_too_little_data(image_folder, text_table):
     result = transferkit.fit(image_folder, "tiny-cnn", "auto")
     assert result.metrics.strategy.name == "linear-probe"

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from transferkit.backbones.preprocessing import Preprocessing
+from transferkit.errors import IncompatibleError
 
 Modality = Literal["image", "text", "audio"]
 
@@ -90,6 +91,14 @@ class Backbone(nn.Module, ABC):
     def _layout(self, batch: torch.Tensor) -> torch.Tensor:
         """An image batch in the memory layout the weights use (see ``use_channels_last``)."""
         return batch.contiguous(memory_format=torch.channels_last) if self.channels_last else batch
+
+    def use_checkpointing(self) -> None:
+        """Recompute activations in the backward pass instead of keeping them, where the
+        architecture supports it; otherwise one sentence saying it does not."""
+        raise IncompatibleError(
+            f"{self.source} cannot recompute its activations in the backward pass; drop "
+            "checkpointing."
+        )
 
     def input_embeddings(self) -> nn.Module | None:
         """The token embedding table of a text backbone (``None`` for images)."""

@@ -52,6 +52,13 @@ class HFTextBackbone(Backbone):
     def input_embeddings(self) -> nn.Module | None:
         return self.model.get_input_embeddings()
 
+    def use_checkpointing(self) -> None:
+        # measured on all-MiniLM-L6-v2, LoRA on query/value, SST-2: the memory training
+        # adds fell from 529 to 414 MB for 48% more time per epoch
+        self.model.gradient_checkpointing_enable(
+            gradient_checkpointing_kwargs={"use_reentrant": False}
+        )
+
     # A state is (hidden states or the batch, attention mask).
     def start(self, batch: dict[str, torch.Tensor]) -> tuple[Any, torch.Tensor]:
         return batch, batch["attention_mask"]
