@@ -3,6 +3,9 @@ distinctive mechanics, on tiny models."""
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -67,6 +70,24 @@ def test_auto_explains_its_choice_and_refuses_too_little_data(image_folder, text
     )
     with pytest.raises(DataError, match="at least 2 training examples per class"):
         transferkit.fit(image_folder, "tiny-cnn", "auto", shots=1)
+
+
+def test_auto_keeps_to_its_time_budget_and_its_timing_leaves_the_seed_alone(text_table):
+    chosen = transferkit.fit(text_table, "tiny-bert", "auto", shots=8, few_shot=4)
+    assert chosen.metrics.strategy.name == "lp-ft"
+    assert re.search(
+        r"lp-ft ~ \d+ s here, linear-probe ~ \d+ s, within the 10 min budget", chosen.notes[0]
+    ), chosen.notes[0]
+    plain = transferkit.fit(text_table, "tiny-bert", "lp-ft", shots=8)
+    np.testing.assert_array_equal(
+        chosen.model.predict_proba(["good fun", "dull mess"]),
+        plain.model.predict_proba(["good fun", "dull mess"]),
+    )  # timing a few steps first did not move the seeded initialisation or order
+    tight = transferkit.fit(text_table, "tiny-bert", "auto", shots=8, few_shot=4, budget="1s")
+    assert tight.metrics.strategy.name == "linear-probe"
+    assert "lp-ft would not fit the 1 s budget (--budget to change it)" in tight.notes[0]
+    with pytest.raises(ConfigError, match="budget 'soon' is not a time"):
+        transferkit.fit(text_table, "tiny-bert", "auto", budget="soon")
 
 
 def test_partial_trains_only_the_unfrozen_blocks_and_caches_views(image_splits):

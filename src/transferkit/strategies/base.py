@@ -33,6 +33,7 @@ from transferkit.models.classifier import Classifier
 from transferkit.models.record import ModelRecord
 from transferkit.progress import SILENT, Progress
 from transferkit.registry import Registry
+from transferkit.training.estimate import StepTimes
 from transferkit.training.loop import History, make_accelerator
 
 
@@ -152,14 +153,31 @@ class Strategy(ABC, Generic[C]):
     needs_target: ClassVar[bool] = False
     #: False for the from-scratch baseline: the backbone starts from random weights.
     uses_pretrained_weights: ClassVar[bool] = True
+    #: True for a strategy whose ``resolve`` needs the pretrained backbone (``auto``
+    #: times a few training steps on it).
+    resolves_with_backbone: ClassVar[bool] = False
 
     def __init__(self, config: C | None = None) -> None:
         self.config: C = config if config is not None else self.Config()
 
-    def resolve(self, splits: Splits) -> tuple[Strategy[Any], str | None]:
+    def resolve(
+        self, splits: Splits, backbone: Backbone | None = None
+    ) -> tuple[Strategy[Any], str | None]:
         """The strategy that will actually run on these splits, and why (a strategy that
-        chooses another, like ``auto``, says what it picked and on what grounds)."""
+        chooses another, like ``auto``, says what it picked and on what grounds).
+        ``backbone`` is given when ``resolves_with_backbone``."""
         return self, None
+
+    def estimated_seconds(self, times: StepTimes, splits: Splits) -> float | None:
+        """Roughly how long ``fit`` and the test predictions take here, from per-example
+        times measured on this machine (``training.estimate``); ``None`` if unknown. By
+        default: ``epochs`` epochs over train, each with a validation pass."""
+        epochs = getattr(self.config, "epochs", None)
+        if epochs is None:
+            return None
+        n_val = len(splits.val) if splits.val is not None else 0
+        n_test = len(splits.test) if splits.test is not None else 0
+        return times.training(epochs, len(splits.train), n_val) + n_test * times.forward
 
     def needs_validation(self) -> bool:
         """Whether model selection uses a validation split; when not (selection by

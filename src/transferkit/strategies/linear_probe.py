@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from transferkit.config import option
+from transferkit.data.dataset import Splits
 from transferkit.errors import IncompatibleError
 from transferkit.models.classifier import Classifier
 from transferkit.strategies.base import (
@@ -24,6 +25,7 @@ from transferkit.strategies.base import (
     StrategyResult,
     register_strategy,
 )
+from transferkit.training.estimate import StepTimes
 from transferkit.training.logistic import fit_logistic
 from transferkit.training.loop import Trainer, TrainSettings
 from transferkit.training.optim import param_group
@@ -119,5 +121,15 @@ class LinearProbe(Strategy[LinearProbeConfig]):
     def needs_validation(self) -> bool:
         return self.config.head != "logistic"
 
+    def estimated_seconds(self, times: StepTimes, splits: Splits) -> float | None:
+        return embedding_seconds(times, splits)
+
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
         return fit_linear_probe(model, ctx, self.config)
+
+
+def embedding_seconds(times: StepTimes, splits: Splits) -> float:
+    """Every example through the frozen backbone once (an upper bound: cached features
+    cost nothing), plus a few seconds for the head search."""
+    n = sum(len(ds) for ds in (splits.train, splits.val, splits.test) if ds is not None)
+    return n * times.forward + 5.0

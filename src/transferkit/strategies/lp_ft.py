@@ -9,10 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from transferkit.config import option
+from transferkit.data.dataset import Splits
 from transferkit.models.classifier import Classifier
 from transferkit.strategies.base import FitContext, Strategy, StrategyResult, register_strategy
 from transferkit.strategies.finetune import FinetuneConfig, run_training, training_notes
-from transferkit.strategies.linear_probe import LinearProbeConfig, fit_linear_probe
+from transferkit.strategies.linear_probe import (
+    LinearProbeConfig,
+    embedding_seconds,
+    fit_linear_probe,
+)
+from transferkit.training.estimate import StepTimes
 
 
 @dataclass
@@ -29,6 +35,10 @@ class LPFTConfig(FinetuneConfig):
 class LPFT(Strategy[LPFTConfig]):
     summary = "linear probe on cached features, then fine-tune all weights from that head"
     Config = LPFTConfig
+
+    def estimated_seconds(self, times: StepTimes, splits: Splits) -> float | None:
+        tuning = super().estimated_seconds(times, splits) or 0.0
+        return embedding_seconds(times, splits) + tuning
 
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
         cfg = self.config

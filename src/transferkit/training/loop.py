@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from transferkit.progress import SILENT, Progress
+from transferkit.training.estimate import duration
 from transferkit.training.optim import warmup_cosine
 
 
@@ -67,6 +68,10 @@ class History:
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
         }
+
+
+#: the first estimate of a schedule's time is printed after this many training steps
+ETA_STEPS = 3
 
 
 def make_adamw(param_groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
@@ -142,7 +147,9 @@ class Trainer:
                     epoch + 1, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - start
                 )
             )
-            self.progress.note(_epoch_line(epoch + 1, s.epochs, history.epochs[-1]))
+            done = history.epochs
+            left = (s.epochs - epoch - 1) * sum(e.seconds for e in done) / len(done)
+            self.progress.note(_epoch_line(epoch + 1, s.epochs, done[-1], left))
             if val_loader is None:  # nothing to select on: the last epoch is the model
                 history.best_epoch = epoch + 1
                 continue
@@ -173,7 +180,10 @@ class Trainer:
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
         desc = f"Training epoch {epoch + 1}/{s.epochs}"
-        for inputs, labels in self.progress.track(loader, len(loader), desc):
+        start = time.perf_counter()
+        for step, (inputs, labels) in enumerate(self.progress.track(loader, len(loader), desc)):
+            if epoch == 0 and step == ETA_STEPS and len(loader) > 2 * ETA_STEPS:
+                self._first_estimate((time.perf_counter() - start) / step, len(loader))
             logits = model(inputs)
             loss = loss_fn(logits, labels)
             for penalty in self.penalties:
@@ -191,6 +201,15 @@ class Trainer:
             seen += n
         score = correct / max(1, seen) if self.metric is not None else float("nan")
         return total_loss / max(1, seen), score
+
+    def _first_estimate(self, per_step: float, steps: int) -> None:
+        """What the whole schedule will take, from its first steps (the ETA that each
+        epoch's line then keeps up to date)."""
+        epochs = self.settings.epochs
+        self.progress.note(
+            f"Training: about {duration(per_step * steps * epochs)} for {epochs} epochs of "
+            f"{steps} steps here ({per_step:.2f} s per step, before validation)"
+        )
 
     @torch.inference_mode()
     def evaluate(self, model: nn.Module, loader: DataLoader) -> tuple[float, float]:
@@ -216,7 +235,7 @@ class Trainer:
         return torch.cat(outs), torch.cat(ys)
 
 
-def _epoch_line(epoch: int, epochs: int, record: EpochRecord) -> str:
+def _epoch_line(epoch: int, epochs: int, record: EpochRecord, left: float = 0.0) -> str:
     """One line per epoch; figures that do not exist (accuracy under a contrastive
     objective, validation without a validation split) are left out, not printed as nan."""
 
@@ -226,6 +245,8 @@ def _epoch_line(epoch: int, epochs: int, record: EpochRecord) -> str:
     line = f"epoch {epoch}/{epochs}: train {part(record.train_loss, record.train_accuracy)}"
     if not math.isnan(record.val_loss):
         line += f" | val {part(record.val_loss, record.val_accuracy)}"
+    if left > 0:  # at most: early stopping may end the schedule sooner
+        line += f" | {duration(left)} left at most"
     return line
 
 

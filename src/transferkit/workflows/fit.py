@@ -114,6 +114,8 @@ class Trained:
 
 def train(prepared: Prepared) -> Trained:
     """Run the strategy; the trained network with the record of how it was made."""
+    if prepared.choice:  # before training, so a user sees the choice and its estimate
+        prepared.context.progress.note(prepared.choice)
     start = time.perf_counter()
     outcome = prepared.strategy.fit(prepared.classifier, prepared.context)
     seconds = time.perf_counter() - start

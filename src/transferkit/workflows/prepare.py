@@ -3,6 +3,7 @@ will run, build the backbone and the network, all before any training."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,14 +52,16 @@ def prepare(
     data_opts, strategy_opts = split_options(strategy_cls, options or {})
     data_config = DataConfig.from_dict(data_opts)
     splits = load_splits(data, data_config, seed, carve_val=False)
-    chosen, choice = strategy_cls(strategy_cls.Config.from_dict(strategy_opts)).resolve(splits)
+    asked = strategy_cls(strategy_cls.Config.from_dict(strategy_opts))
+    build = functools.partial(backbone_for, model, splits.modality, data)
+    backbone = build(pretrained=True, weights=weights) if asked.resolves_with_backbone else None
+    chosen, choice = asked.resolve(splits, backbone)
     check_target(chosen, target)
     if chosen.needs_validation() and splits.val is None:
         splits = carve_validation(splits, data_config, seed)
     pretrained = chosen.uses_pretrained_weights
-    backbone = backbone_for(
-        model, splits.modality, data, pretrained=pretrained, weights=weights if pretrained else None
-    )
+    if backbone is None or not pretrained:
+        backbone = build(pretrained=pretrained, weights=weights if pretrained else None)
     chosen.check(backbone, splits)
     target_ds = None if target is None else read_unlabelled(target, splits.modality, data_config)
     seed_everything(seed)  # after building the backbone: the head's initialisation is seeded
