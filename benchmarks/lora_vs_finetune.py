@@ -58,8 +58,8 @@ VARIANTS = {
     "lora (query/value, checkpointing)": (*TEXT, "lora", {"checkpointing": True}),
     "lora (all layers, dropout 0.05)": (*TEXT, "lora", {"layers": "all", "dropout": 0.05}),
     "lp-ft": (*TEXT, "lp-ft", {}),
-    "finetune (MobileNetV2)": (*IMAGES, "finetune", {}),
-    "lora (MobileNetV2)": (*IMAGES, "lora", {}),
+    "finetune (MobileNetV2)": (*IMAGES, "finetune", {"test_split": "val"}),
+    "lora (MobileNetV2)": (*IMAGES, "lora", {"test_split": "val"}),
 }
 
 
@@ -103,6 +103,9 @@ def main() -> None:
         base = baselines.setdefault(backbone, r)
         r["memory_ratio"] = r["training_adds_mb"] / base["training_adds_mb"]
         r["epoch_time_ratio"] = r["seconds_per_epoch"] / base["seconds_per_epoch"]
+        write_result(  # after every row: a failure later keeps what was measured
+            "lora_vs_finetune", {"rows": rows, "epochs": args.epochs, "machine": machine_info()}
+        )
         print(
             f"{name:34s} val {r['val_accuracy']:.3f} test {r['test_accuracy']:.3f}  "
             f"{r['trainable'] / r['total']:.2%} trainable  {r['seconds_per_epoch']:.0f} s/epoch "

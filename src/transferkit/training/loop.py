@@ -8,7 +8,6 @@ the validation loader only: the best epoch's weights are restored at the end.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -135,6 +134,8 @@ class Trainer:
         for epoch in range(s.epochs):
             for cb in self.callbacks:
                 cb.on_epoch_start(self, epoch)
+            if best_state is not None:  # weights unfrozen since the best epoch: as they were
+                _add_unsaved(best_state, acc.unwrap_model(model))
             start = time.perf_counter()
             train_loss, train_acc = self._train_epoch(
                 model, optimizer, scheduler, train_loader, loss_fn, epoch
@@ -163,7 +164,7 @@ class Trainer:
                     history.stopped_early = True
                     break
         if best_state is not None:
-            acc.unwrap_model(model).load_state_dict(best_state)
+            acc.unwrap_model(model).load_state_dict(best_state, strict=False)
         acc.wait_for_everyone()
         return history
 
@@ -255,4 +256,17 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def _clone_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in copy.copy(model.state_dict()).items()}
+    """A copy of what training can change: the parameters that train and the buffers
+    (batch-norm statistics). Frozen weights are left out: for LoRA on MiniLM they are
+    the whole network, and a second copy of it raised the peak by its size."""
+    frozen = {id(p) for p in model.parameters() if not p.requires_grad}
+    state = model.state_dict(keep_vars=True)
+    return {k: v.detach().clone() for k, v in state.items() if id(v) not in frozen}
+
+
+def _add_unsaved(best: dict[str, torch.Tensor], model: nn.Module) -> None:
+    """Copy into ``best`` the parameters that train now but were frozen when it was taken
+    (gradual unfreezing): they have not changed since, so their values now are theirs."""
+    for name, p in model.named_parameters():
+        if p.requires_grad and name not in best:
+            best[name] = p.detach().clone()
