@@ -78,7 +78,12 @@ def forward_features(
     order = length_order(inputs)
     ordered = [inputs[i] for i in order]
     loader = make_loader(backbone, ordered, None, batch_size=batch_size, workers=workers)
-    batches = prefetched(progress.track(loader, len(loader), description))
+    batches = progress.track(loader, len(loader), description)
+    if engine == "onnx":
+        # decoding ahead in a thread overlaps ONNX Runtime's work; beside PyTorch's own
+        # threads it costs (MobileNetV2, 398 photos, 2 cores: 4.25 s prefetched against
+        # 3.59 s in line), so the PyTorch path decodes in line
+        batches = prefetched(batches)
     feats = (
         _onnx_pass(backbone, batches)
         if engine == "onnx"
