@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from transferkit.backbones.base import Backbone, SequentialImageBackbone
+from transferkit.backbones.mobilenet import MobileNetV2, imagenet_classes
 from transferkit.backbones.preprocessing import ImagePreprocessing
 from transferkit.backbones.registry import register_backbone, register_source
 from transferkit.backbones.weights import host_reachable, load_state_dict, package_file
@@ -34,8 +35,6 @@ def _mobilenet_file() -> Path | None:
 def mobilenet_v2(
     pretrained: bool = True, files: Path | None = None, weights: str | None = None
 ) -> Backbone:
-    from torchvision.models import MobileNet_V2_Weights
-
     path: str | Path | None = weights
     if pretrained and path is None:
         path = _mobilenet_file()
@@ -44,7 +43,20 @@ def mobilenet_v2(
                 "The MobileNetV2 ImageNet weights are not installed; run "
                 f"`{_MOBILENET_INSTALL}`, or pass a local file with --weights."
             )
-    return _wrap("mobilenet_v2", MobileNet_V2_Weights.IMAGENET1K_V1, path, pretrained)
+    model = MobileNetV2()  # torchvision's network without importing torchvision (1.2 s)
+    if pretrained and path is not None:
+        model.load_state_dict(load_state_dict(path))
+    return split_torchvision(model.eval(), "mobilenet_v2", IMAGENET1K_V1, imagenet_classes())
+
+
+#: torchvision's IMAGENET1K_V1 preset for MobileNetV2: resize 256, crop 224, bilinear
+IMAGENET1K_V1 = ImagePreprocessing(
+    size=224,
+    resize=256,
+    mean=(0.485, 0.456, 0.406),
+    std=(0.229, 0.224, 0.225),
+    interpolation="bilinear",
+)
 
 
 @register_source(
