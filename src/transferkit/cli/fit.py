@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from transferkit.cli.console import is_main, out, progress
+from transferkit.cli.console import is_main, out, progress, starting
 from transferkit.cli.options import config_options, given, plugin_command, plugin_options
 from transferkit.data.config import DataConfig
 from transferkit.errors import ConfigError
@@ -64,6 +64,7 @@ def fit(args: tuple[str, ...], run_file: str | None, **values: Any) -> None:
     test/), or a CSV, TSV or JSONL file of texts with a label column (or a folder of
     train/dev/test tables).
     """
+    starting("fit")
     from transferkit.cli.output import print_fit_summary
     from transferkit.workflows.fit import fit as fit_workflow
 

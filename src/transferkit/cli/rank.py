@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from transferkit.cli.console import out, progress
+from transferkit.cli.console import out, progress, starting
 from transferkit.cli.options import config_options, given
 from transferkit.data.config import DataConfig
 from transferkit.ranking.config import RankConfig
@@ -34,6 +34,7 @@ def rank_command(data: str, fmt: str, **values: Any) -> None:
     LEEP, NCE and cross-validated k-NN and linear-probe accuracy are computed; the table
     shows each score with the rank it implies and the time taken.
     """
+    starting("rank")
     from transferkit.ranking.report import render
     from transferkit.workflows.rank import rank
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from transferkit.cli.console import escape, out, progress
+from transferkit.cli.console import escape, out, progress, starting
 from transferkit.cli.fit import strategy_fields
 from transferkit.cli.options import config_options, given, plugin_command, plugin_options
 from transferkit.cli.output import COLOURS, split_line
@@ -72,6 +72,7 @@ def study_options(
 def compare(args: tuple[str, ...], option_pairs: tuple[str, ...], **values: Any) -> None:
     """Compare strategies across training-set sizes and seeds on DATA's test split, and say
     whether transfer beats training from scratch."""
+    starting("compare")
     from transferkit.workflows.compare import compare as run
 
     run_values = given(values, CompareRun.field_names())
@@ -124,6 +125,7 @@ def explore(data: str, **values: Any) -> None:
     --second. DATA needs no labels: a folder of images, a text file (one text per line) or
     a table of texts; --no-labels ignores labels it has. Writes clusters.csv
     (one row per example) beside the report."""
+    starting("explore")
     from transferkit.evaluation.embedding import k_choice_sentence, scan_sentence
     from transferkit.workflows.explore import CLUSTERS_FILE
     from transferkit.workflows.explore import explore as run
@@ -164,6 +166,7 @@ def explore(data: str, **values: Any) -> None:
 def adapt(args: tuple[str, ...], **values: Any) -> None:
     """Adapt a pretrained model to an unlabelled target domain (--target) using labelled
     source data (--source)."""
+    starting("adapt")
     from transferkit.workflows.adapt import adapt as run
 
     cfg = AdaptRun.from_dict(given(values, AdaptRun.field_names()))
