@@ -80,16 +80,15 @@ def fit_logistic(
     Z, mu, sd, basis = _standardised_span(X, standardize)
     present, counts = np.unique(y, return_counts=True)
     folds = min(folds, int(counts.min()))
+    # a given C is still cross-validated once: its out-of-fold predictions calibrate the
+    # model exactly as a searched C's do
+    grid = np.asarray(Cs if C is None else [C], dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on separable folds
-        # a given C is still cross-validated once: its out-of-fold predictions calibrate
-        # the model exactly as a searched C's do
-        grid = np.asarray(Cs if C is None else [C], dtype=float)
-        if folds >= 2:
-            chosen, cv_accuracy, oof = _search_C(Z, y, present, grid, folds, seed, max_iter)
-        else:
-            chosen, folds, cv_accuracy, oof = float(C if C is not None else 1.0), 0, None, None
-        final = _model(chosen, max_iter, tol=1e-8).fit(Z, y)
+        fallback = float(C if C is not None else 1.0)  # too few examples to cross-validate
+        final, search = _fit(Z, y, present, grid, folds, seed, max_iter, fallback)
+    chosen = search.C if search else fallback
+    oof = search.oof if search else None
     W, b = _linear_layer(final, basis, n_classes, present, X.shape[1])
     oof_full = None
     if oof is not None:
@@ -100,10 +99,45 @@ def fit_logistic(
         bias=(b - (W * (mu / sd)).sum(axis=1)).astype(np.float32),
         C=chosen,
         standardized=standardize,
-        folds=folds,
-        cv_accuracy=cv_accuracy,
+        folds=folds if search else 0,
+        cv_accuracy=search.accuracy if search else None,
         oof_proba=oof_full,
     )
+
+
+def _fit(
+    Z: np.ndarray,
+    y: np.ndarray,
+    present: np.ndarray,
+    grid: np.ndarray,
+    folds: int,
+    seed: int,
+    max_iter: int,
+    fallback: float,
+) -> tuple[Any, Search | None]:
+    """The kept model, at the C the search chose (warm-started from a fold's solution
+    there), or at ``fallback`` when there are too few examples to cross-validate."""
+    final = _model(fallback, max_iter, tol=FINAL_TOL)
+    if folds < 2:
+        return final.fit(Z, y), None
+    search = _search_C(Z, y, present, grid, folds, seed, max_iter)
+    final.set_params(C=search.C)
+    final.coef_, final.intercept_ = search.start
+    return final.fit(Z, y), search
+
+
+#: lbfgs tolerance of the weights that are kept (the search uses sklearn's 1e-4). Started
+#: from a fold's solution at the chosen C, it took 243 iterations on 8,000 MNIST digits
+#: (1280-d), 21 s, where 1e-8 from zero took 564 and 47 s, for the same test accuracy.
+FINAL_TOL = 1e-6
+
+
+@dataclass
+class Search:
+    C: float
+    accuracy: float  # out-of-fold accuracy at C
+    oof: np.ndarray  # out-of-fold probabilities at C
+    start: tuple[np.ndarray, np.ndarray]  # the first fold's coef_ and intercept_ at C
 
 
 def _model(c: float, max_iter: int, tol: float = 1e-4) -> Any:
@@ -139,23 +173,29 @@ def _search_C(
     folds: int,
     seed: int,
     max_iter: int,
-) -> tuple[float, float, np.ndarray]:
+) -> Search:
     """The C of ``grid`` (ascending) with the best out-of-fold accuracy (the smallest
-    among equals), that accuracy, and the out-of-fold probabilities at it."""
+    among equals), that accuracy, the out-of-fold probabilities at it and a fold's
+    solution there. The search runs in float32 (the kept weights do not): 70 s against
+    93 s over 13 values and 5 folds on 8,000 MNIST digits' 1280-d features, same C."""
     from sklearn.model_selection import StratifiedKFold
 
+    Z32 = Z.astype(np.float32)
     oof_all = np.zeros((len(grid), len(y), len(present)))
+    starts: list[tuple[np.ndarray, np.ndarray]] = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train_idx, held_idx in splitter.split(Z, y):
+    for k, (train_idx, held_idx) in enumerate(splitter.split(Z, y)):
         est = _model(grid[0], max_iter)
         for i, c in enumerate(grid):  # warm-started along the path
-            est.set_params(C=c).fit(Z[train_idx], y[train_idx])
+            est.set_params(C=c).fit(Z32[train_idx], y[train_idx])
             oof_all[i][np.ix_(held_idx, np.searchsorted(present, est.classes_))] = (
-                est.predict_proba(Z[held_idx])
+                est.predict_proba(Z32[held_idx])
             )
+            if k == 0:
+                starts.append((est.coef_.astype(np.float64), est.intercept_.astype(np.float64)))
     accuracy = (oof_all.argmax(axis=2) == np.searchsorted(present, y)).mean(axis=1)
     best = int(np.flatnonzero(accuracy == accuracy.max())[0])
-    return float(grid[best]), float(accuracy[best]), oof_all[best]
+    return Search(float(grid[best]), float(accuracy[best]), oof_all[best], starts[best])
 
 
 def _linear_layer(
