@@ -32,7 +32,7 @@ def test_strings_from_the_command_line_are_converted():
     [
         ({"epochs": 0}, "'epochs' must be at least 1"),
         ({"mode": "c"}, "must be one of a, b"),
-        ({"epochs": "many"}, "'epochs' must be int"),
+        ({"epochs": "many"}, "'epochs' must be a whole number"),
         ({"lr": -1.0}, "'lr' must be at least 0"),
         ({"epoch": 3}, "Unknown demo option 'epoch'. Did you mean 'epochs'?"),
     ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -153,8 +154,18 @@ def _coerce(value: Any, info: FieldInfo, describe: str) -> Any:
         return _coerce_to(value, info.type)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"The {describe} {info.name!r} must be {info.type_name}, not {value!r}."
+            f"The {describe} {info.name!r} must be {_SPOKEN.get(info.type, info.type_name)}, "
+            f"not {value!r}."
         ) from None
+
+
+_SPOKEN = {
+    int: "a whole number",
+    float: "a finite number",
+    bool: "true or false",
+    int | None: "a whole number (or none)",
+    float | None: "a finite number (or none)",
+}
 
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -209,7 +220,10 @@ def _coerce_to(value: Any, tp: Any) -> Any:
         if isinstance(value, bool):
             raise TypeError(value)
         if isinstance(value, int | float | str):
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):  # nan passes every range check, inf most
+                raise ValueError(value)
+            return number
         raise TypeError(value)
     if tp is str:
         if isinstance(value, str):

@@ -24,6 +24,9 @@ class Progress:
 
 
 class RichProgress(Progress):
+    """Progress on a rich console. Messages are plain text: whatever they quote (paths,
+    class names, data set names) is escaped, so ``[bold]`` in a name prints as itself."""
+
     def __init__(self, console: object | None = None) -> None:
         from rich.console import Console
 
@@ -46,19 +49,25 @@ class RichProgress(Progress):
             TimeElapsedColumn(),
             TimeRemainingColumn(),
         )
+        from rich.markup import escape
+
         with _Bar(*columns, console=self.console, transient=True) as bar:
-            task = bar.add_task(description, total=total)
+            task = bar.add_task(escape(description), total=total)
             for item in items:
                 yield item
                 bar.advance(task)
-        self.console.print(f"[dim]{description}: done[/dim]")
+        self.console.print(f"[dim]{escape(description)}: done[/dim]")
 
     def note(self, message: str) -> None:
-        self.console.print(message)
+        from rich.markup import escape
+
+        self.console.print(escape(message), highlight=False)
 
     @contextmanager
     def status(self, message: str) -> Iterator[None]:
-        with self.console.status(message):
+        from rich.markup import escape
+
+        with self.console.status(escape(message)):
             yield
 
 

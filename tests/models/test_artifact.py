@@ -38,8 +38,9 @@ def test_existing_directory_is_not_overwritten_unless_asked(image_folder, tmp_pa
     with pytest.raises(ModelDirError, match="--overwrite"):
         _fit(image_folder, out)
     assert (out / "precious.txt").read_text() == "keep me"
-    _fit(image_folder, out, overwrite=True)
-    assert not (out / "precious.txt").exists() and (out / "config.json").exists()
+    with pytest.raises(ModelDirError, match="was not written by transferkit"):
+        _fit(image_folder, out, overwrite=True)  # test_output_claims.py has the rest
+    assert (out / "precious.txt").read_text() == "keep me"
 
 
 def test_interrupted_write_leaves_nothing_that_looks_complete(tmp_path):

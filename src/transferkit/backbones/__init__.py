@@ -21,6 +21,7 @@ from transferkit.backbones.registry import (
     create_backbone,
     default_backbone,
     list_backbones,
+    rebuild_backbone,
     register_backbone,
     register_source,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "create_backbone",
     "default_backbone",
     "list_backbones",
+    "rebuild_backbone",
     "register_backbone",
     "register_source",
 ]

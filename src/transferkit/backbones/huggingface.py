@@ -20,7 +20,7 @@ from transferkit.backbones.base import Backbone
 from transferkit.backbones.preprocessing import TextPreprocessing, TextSettings
 from transferkit.backbones.registry import register_backbone, register_source
 from transferkit.backbones.weights import host_reachable, load_state_dict, package_dir
-from transferkit.errors import WeightsUnavailableError
+from transferkit.errors import DataError, ModelDirError, WeightsUnavailableError
 
 _SETTINGS_FILE = "transferkit_text.json"
 
@@ -166,22 +166,41 @@ def build_hf_text(
 ) -> HFTextBackbone:
     """Build from a local folder or hub id ``location``; ``files`` rebuilds from a saved
     model's copy of the configs and tokenizer (no weights needed)."""
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
     _quiet_transformers()
     folder = files if files is not None else _local_folder(location, source)
-    config = AutoConfig.from_pretrained(folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    if pretrained and weights is None and files is None:
-        model = AutoModel.from_pretrained(folder)
-    else:
-        model = AutoModel.from_config(config)
-        if weights is not None:
-            model.load_state_dict(load_state_dict(weights))
+    try:
+        tokenizer, model = _hf_parts(folder, pretrained and weights is None and not files)
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if files is not None:
+            raise ModelDirError(
+                f"{files.parent} is damaged or was not written by transferkit: its backbone "
+                f"files do not load as a Hugging Face model without running code ({reason})."
+            ) from None
+        raise DataError(
+            f"Cannot load {source} as a Hugging Face text model ({reason}); transferkit never "
+            "runs code shipped with a model, so give a model of a built-in architecture."
+        ) from None
+    if weights is not None:
+        model.load_state_dict(load_state_dict(weights))
     model.eval()
     return HFTextBackbone(
         model, tokenizer, read_sentence_transformers_settings(folder, tokenizer), source
     )
+
+
+def _hf_parts(folder: Path, pretrained: bool) -> tuple[Any, Any]:
+    """Tokenizer and model from a local folder, never running code from it
+    (``trust_remote_code=False``: a config that needs its own code is refused, unasked)
+    and never downloading."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    local = {"trust_remote_code": False, "local_files_only": True}
+    config = AutoConfig.from_pretrained(folder, **local)
+    tokenizer = AutoTokenizer.from_pretrained(folder, **local)
+    if pretrained:
+        return tokenizer, AutoModel.from_pretrained(folder, **local)
+    return tokenizer, AutoModel.from_config(config, trust_remote_code=False)
 
 
 def _local_folder(location: str, source: str) -> Path:
@@ -237,10 +256,14 @@ def all_minilm_l6_v2(
     "hf",
     description="any Hugging Face text encoder, by hub id (from the local cache) or local folder",
     example="hf:bert-base-uncased",
+    needs_files=True,
 )
 def hf_backbone(
     name: str, pretrained: bool = True, files: Path | None = None, weights: str | None = None
 ) -> Backbone:
-    path = Path(name).expanduser()
-    source = str(path.resolve()) if path.is_dir() else f"hf:{name}"
+    if files is not None:  # rebuilt from a saved model's files: the name is only a label
+        source = name if Path(name).is_absolute() else f"hf:{name}"
+    else:
+        path = Path(name).expanduser()
+        source = str(path.resolve()) if path.is_dir() else f"hf:{name}"
     return build_hf_text(name, source, pretrained, files, weights)

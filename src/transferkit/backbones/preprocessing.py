@@ -108,6 +108,11 @@ def load_image(path: str | Path) -> Image.Image:
         with Image.open(path) as img:
             img.load()
             return img.convert("RGB")
+    except Image.DecompressionBombError:
+        raise DataError(
+            f"Cannot decode image {path}: it claims more pixels than any real photo (a "
+            f"decompression bomb, over {2 * (Image.MAX_IMAGE_PIXELS or 0):,}); remove it."
+        ) from None
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise DataError(f"Cannot decode image {path} ({exc}); remove or replace the file.") from exc
 

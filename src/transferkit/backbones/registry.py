@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from transferkit.backbones.base import Backbone, Modality
-from transferkit.errors import UnknownNameError
+from transferkit.errors import ModelDirError, UnknownNameError
 from transferkit.registry import Registry
 
 
@@ -51,6 +51,9 @@ class SourceEntry:
     description: str
     build: SourceBuilder
     example: str
+    #: a saved model of this source rebuilds from its directory's backbone files alone
+    #: (configs, tokenizer), never from the name, which may point anywhere
+    needs_files: bool = False
 
 
 #: Named backbones and generic sources: one module of this package each (or a plug-in's).
@@ -83,10 +86,10 @@ def register_backbone(
 
 
 def register_source(
-    prefix: str, *, description: str, example: str
+    prefix: str, *, description: str, example: str, needs_files: bool = False
 ) -> Callable[[SourceBuilder], SourceBuilder]:
     def decorate(build: SourceBuilder) -> SourceBuilder:
-        SOURCES.register(prefix)(SourceEntry(prefix, description, build, example))
+        SOURCES.register(prefix)(SourceEntry(prefix, description, build, example, needs_files))
         return build
 
     return decorate
@@ -138,6 +141,33 @@ def create_backbone(
         BACKBONES._unknown_message(name)[:-1]
         + f", or use {', '.join(e.obj.example for e in SOURCES)} or a local model folder."
     )
+
+
+def rebuild_backbone(name: Any, files: Path | None, where: str) -> Backbone:
+    """The backbone a model directory records as ``name``, rebuilt as data: the
+    architecture only (the directory holds the weights), never downloaded, and from
+    nothing outside the directory but installed packages. A name that is neither a
+    registered backbone nor ``source:name`` is refused, and a source that rebuilds from
+    files (``hf:``, a local folder) is given only the directory's ``backbone/`` folder."""
+    if not isinstance(name, str):
+        raise ModelDirError(f"{where} is damaged: its backbone source is not text.")
+    if name in BACKBONES:
+        return BACKBONES.get(name).build(pretrained=False, files=files)
+    prefix, sep, rest = name.partition(":")
+    entry = SOURCES.get(prefix) if sep and prefix in SOURCES else None
+    if entry is None and Path(name).is_absolute():  # a local Hugging Face folder
+        entry, rest = SOURCES.get("hf"), name
+    if entry is None:
+        raise ModelDirError(
+            f"{where} is damaged or was not written by transferkit: its backbone source "
+            f"{name!r} is neither a registered backbone nor source:name; re-run the fit."
+        )
+    if entry.needs_files and files is None:
+        raise ModelDirError(
+            f"{where} is damaged: its {entry.prefix} backbone is rebuilt from the directory's "
+            "backbone/ folder, which is missing; copy the whole directory again."
+        )
+    return entry.build(rest, pretrained=False, files=files if entry.needs_files else None)
 
 
 DEFAULT_BACKBONES = {"image": "mobilenet_v2", "text": "all-MiniLM-L6-v2"}

@@ -11,6 +11,7 @@ import functools
 import importlib.util
 import os
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,28 @@ def package_file(module: str, *parts: str) -> Path | None:
 
 @functools.cache
 def host_reachable(host: str, port: int = 443, timeout: float = 2.0) -> bool:
-    """Whether a TCP connection to ``host`` succeeds quickly; cached per process."""
+    """Whether a TCP connection to ``host`` succeeds within ``timeout`` seconds in all,
+    name lookup included (``getaddrinfo`` has no timeout of its own, and a slow resolver
+    stalled the check for far longer); cached per process."""
     if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFERKIT_OFFLINE") == "1":
         return False
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    return _reachable(host, port, timeout)
+
+
+def _reachable(host: str, port: int, timeout: float) -> bool:
+    result: list[bool] = []
+
+    def connect() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])
 
 
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
@@ -60,7 +75,13 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        return load_file(str(path))
+        try:
+            return load_file(str(path))
+        except Exception as exc:  # safetensors' own error type, for bytes it cannot parse
+            raise WeightsUnavailableError(
+                f"Cannot read weights file {path} ({exc}); it is not a safetensors file, or "
+                "it is damaged."
+            ) from None
     try:
         obj: Any = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:

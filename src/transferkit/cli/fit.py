@@ -41,7 +41,8 @@ def one_positional(positional: list[str], what: str, run: dict[str, Any]) -> Any
         raise ConfigError(
             f"Unexpected argument {positional[1]!r}; give one {what} (options start with --)."
         )
-    if positional:
+    if positional:  # the command line overrides the run file, as for every option
+        run.pop("data", None)
         return positional[0]
     if "data" in run:
         return run.pop("data")

@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     except TransferkitError as exc:
         if debug:
             raise
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        # soft wrap: the terminal folds a long line, and a path stays one piece to copy
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

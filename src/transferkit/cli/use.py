@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,8 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
     from transferkit.workflows.load import load
 
     run = PredictRun.from_dict({k: v for k, v in values.items() if v is not None})
-    if run.out and Path(run.out).exists() and not run.overwrite:
-        raise ConfigError(f"{run.out} already exists; choose another --out or pass --overwrite.")
+    if run.out:
+        writable_file(Path(run.out), run.overwrite)
     model = load(model_dir)
     if model.modality == "image" or all(Path(p).exists() for p in inputs):
         parts = [model.as_dataset(p, run.text_column) for p in inputs]
@@ -42,12 +44,36 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
     predictions = model.predictions(ds, run.task, progress())
     rendered = format_predictions(predictions, run.format)
     if run.out:
-        Path(run.out).write_text(rendered if isinstance(rendered, str) else str(rendered))
+        write_file(Path(run.out), rendered if isinstance(rendered, str) else str(rendered))
         err.print(f"Wrote {len(ds)} predictions to {escape(run.out)}")
     elif isinstance(rendered, str):
         click.echo(rendered, nl=False)
     else:
         out.print(rendered)
+
+
+def writable_file(path: Path, overwrite: bool) -> None:
+    """Fail before any work if the results file ``path`` cannot be written there."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; give --out a file name.")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path} already exists; choose another --out or pass --overwrite.")
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}."):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"Cannot write {path} ({reason}); choose another --out.") from None
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary sibling, renamed)."""
+    tmp = path.parent / f".{path.name}.partial-{os.getpid()}"
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def relabelled(ds: Any, label_map: list[str] | None) -> Any:
@@ -82,6 +108,11 @@ def evaluate(model_dir: str, data: str, **values: Any) -> None:
     ds = relabelled(
         read_dataset(data, DataConfig.from_dict(columns), split=run.split), run.label_map
     )
+    if ds.modality != model.modality:
+        raise ConfigError(
+            f"{data} holds {ds.modality}s, but {model_dir} is a model of {model.modality}s; "
+            f"evaluate it on {model.modality} data."
+        )
     unknown = sorted(set(ds.labels or []) - set(model.classes_))
     if unknown:
         pairs = ",".join(f"{u}=CLASS" for u in unknown[:3])

@@ -26,6 +26,8 @@ def check_image(path: Path) -> str | None:
         with Image.open(path) as img:
             fmt = img.format
             width, height = img.size
+    except Image.DecompressionBombError:
+        return "claims more pixels than any real photo (a decompression bomb)"
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         return f"not a readable image ({exc.__class__.__name__})"
     if width < 1 or height < 1:

@@ -95,6 +95,10 @@ def read_dataset(
     parts = _split_parts(root) if root.is_dir() else {}
     if parts:
         name = split or (TEST_NAME if TEST_NAME in parts else None)
+        if split is not None and split not in parts:
+            raise DataError(
+                f"{root} has no split named {split!r}; it holds {', '.join(parts)}: fix --split."
+            )
         if name is None or name not in parts:
             raise DataError(
                 f"{root} holds the splits {', '.join(parts)}; say which to use with --split NAME."
@@ -136,6 +140,7 @@ def load_splits(
         )
         train_origin = "the data"
     skipped = [s for ds in (train, val, test) if ds is not None for s in ds.skipped]
+    _columns_apply(train, config, root)
     if len(set(train.labels or [])) < 2:
         _one_class(train)
     train = _sample_train(train, config, seed)
@@ -158,6 +163,20 @@ def load_splits(
     if carve_val and splits.val is None:
         splits = carve_validation(splits, config, seed)
     return splits
+
+
+def _columns_apply(train: Dataset, config: DataConfig, root: Path) -> None:
+    """Column options name columns of a table: given for images they would be ignored."""
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ("text_column", "label_column")
+        if getattr(config, name, None)
+    ]
+    if given and train.modality == "image":
+        raise DataError(
+            f"{' and '.join(given)} name columns of a table, but {root} holds images in "
+            "class folders; drop them."
+        )
 
 
 def carve_validation(splits: Splits, config: DataConfig, seed: int) -> Splits:
@@ -221,7 +240,8 @@ def _sample_train(train: Dataset, config: DataConfig, seed: int) -> Dataset:
 def _one_class(ds: Dataset) -> None:
     found = sorted(set(ds.labels or []))
     raise DataError(
-        f"Only one class ({found[0] if found else 'none'}) found in {ds.name or 'the data'}; a "
+        f"Only one class ({found[0] if found else 'none'}) found in "
+        f"{ds.name if ds.name not in (None, '', '.') else 'the data'}; a "
         "classifier needs examples of at least two classes."
     )
 
@@ -308,7 +328,13 @@ def read_inputs(path: str | Path, modality: str, text_column: str | None = None)
         ds = read_table(p, text_column, None, "error", need_label=False)
         return Dataset(ds.inputs, None, "text", ds.origins, name=p.name)
     if p.is_file():
-        lines = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()]
+        try:
+            lines = [ln.strip() for ln in p.read_text(encoding="utf-8-sig").splitlines()]
+        except UnicodeDecodeError:
+            raise DataError(
+                f"{p} is not UTF-8 text, and a text model reads texts; give a UTF-8 text file "
+                "(one text per line), a table, or the texts themselves."
+            ) from None
         texts = [(i, t) for i, t in enumerate(lines, 1) if t]
         if not texts:
             raise DataError(f"{p} has no text; give one text per line.")
@@ -479,3 +505,22 @@ def _read_loose_images(root: Path, config: DataConfig) -> Dataset:
             "or in one sub-folder per class), a table of texts or a text file."
         )
     return Dataset(inputs, None, "image", origins, name=root.name, skipped=skipped)
+
+
+def overlap_warning(splits: Splits) -> str | None:
+    """One sentence when test examples are identical in content to training examples: a
+    model scored on what it was trained on looks better than it is."""
+    if splits.test is None:
+        return None
+    try:
+        seen = {content_key(x) for x in splits.train.inputs}
+        shared = sum(content_key(x) in seen for x in splits.test.inputs)
+    except (OSError, TypeError):  # an input that vanished is reported where it is read
+        return None
+    if not shared:
+        return None
+    return (
+        f"{shared} of the test split's {len(splits.test)} examples are identical to training "
+        "examples, so its accuracy overstates how the model does on new data; remove the "
+        "duplicates from one of the splits."
+    )

@@ -28,18 +28,24 @@ def read_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
     try:
         if suffix in (".jsonl", ".ndjson"):
             rows = []
-            with open(path, encoding="utf-8") as fh:
+            with open(path, encoding="utf-8-sig") as fh:
                 for n, line in enumerate(fh, 1):
                     if line.strip():
                         try:
-                            rows.append(json.loads(line))
+                            row = json.loads(line)
                         except json.JSONDecodeError as exc:
                             raise DataError(
                                 f"{path.name} line {n} is not valid JSON ({exc.msg}); fix it."
                             ) from None
+                        if not isinstance(row, dict):
+                            raise DataError(
+                                f"{path.name} line {n} is not a JSON object of column names "
+                                'to values (e.g. {"text": "...", "label": "..."}); fix it.'
+                            )
+                        rows.append(row)
             columns = list(dict.fromkeys(k for r in rows for k in r))
             return columns, rows
-        with open(path, encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:  # -sig: a BOM is not text
             delimiter = "\t" if suffix == ".tsv" else ","
             reader = csv.DictReader(
                 fh,
@@ -47,7 +53,14 @@ def read_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
                 quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL,
             )
             rows = list(reader)
-            return list(reader.fieldnames or []), rows
+            columns = list(reader.fieldnames or [])
+            repeated = sorted({c for c in columns if columns.count(c) > 1})
+            if repeated:
+                raise DataError(
+                    f"{path.name} has the column {repeated[0]!r} twice in its header; rename "
+                    "one of them."
+                )
+            return columns, rows
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
 
@@ -99,6 +112,32 @@ def _mostly_text(rows: list[dict[str, Any]], column: str) -> bool:
     return len(words) > len(sample) / 2 and sum(words) / max(1, len(words)) >= 2
 
 
+#: how exported tables spell a missing value (pandas' NaN, SQL's NULL): no label, not a class
+MISSING = frozenset({"nan", "null"})
+
+
+def _label(value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    return "" if text.lower() in MISSING else text
+
+
+def _one_spelling_per_number(labels: list[str], path: Path, column: str) -> None:
+    """``1`` and ``1.0`` in one label column would be two classes of one number."""
+    spellings: dict[float, set[str]] = {}
+    for label in set(labels):
+        try:
+            spellings.setdefault(float(label), set()).add(label)
+        except ValueError:
+            continue
+    clash = next((sorted(s) for s in spellings.values() if len(s) > 1), None)
+    if clash:
+        raise DataError(
+            f"{path.name} spells one label of column {column!r} as "
+            f"{' and '.join(repr(x) for x in clash)}, which would make them two classes; "
+            "write each label one way."
+        )
+
+
 def read_table(
     path: Path,
     text_column: str | None,
@@ -127,7 +166,7 @@ def read_table(
     for i, row in enumerate(rows):
         where = f"{path.name} row {i + 1 + header_lines}"
         text = "" if row.get(text_col) is None else str(row[text_col]).strip()
-        labels = {c: "" if row.get(c) is None else str(row[c]).strip() for c in label_cols}
+        labels = {c: _label(row.get(c)) for c in label_cols}
         empty = [c for c, v in labels.items() if not v]
         problem = (
             f"empty text in column {text_col!r}"
@@ -145,6 +184,8 @@ def read_table(
             values[c].append(v)
     if not inputs:
         raise DataError(f"{path} has no usable rows (every text or label is empty).")
+    for c in label_cols:
+        _one_spelling_per_number(values[c], path, c)
     return Dataset(
         inputs,
         values[label_cols[0]] if label_cols else None,

@@ -10,6 +10,7 @@ fingerprint holds ``key -> float32 vector``; SQLite makes concurrent writers saf
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from transferkit.data.identity import content_key
+from transferkit.errors import ConfigError
 from transferkit.runtime import cache_dir
 
 __all__ = ["FeatureCache", "content_key"]
@@ -32,8 +34,34 @@ class FeatureCache:
         self.enabled = enabled
         self.engine = engine  # what computes features missing from it (features/extract.py)
 
+    def check_writable(self) -> None:
+        """Fail before any work, in one sentence, if the cache folder cannot be written."""
+        if not self.enabled:
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.root):
+                pass
+        except OSError as exc:
+            raise self._unwritable(exc) from None
+
+    def _unwritable(self, exc: Exception) -> ConfigError:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return ConfigError(
+            f"The feature cache folder {self.root} cannot be written ({reason}); set "
+            "TRANSFERKIT_CACHE to a folder you can write."
+        )
+
     def _connect(self, space: str) -> sqlite3.Connection:
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            return self._open(space)
+        except (OSError, sqlite3.OperationalError) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            raise self._unwritable(exc) from None
+
+    def _open(self, space: str) -> sqlite3.Connection:
         con = sqlite3.connect(self.root / f"{space}.sqlite", timeout=60)
         # Switching a new file to WAL takes a lock that SQLite does not wait for: when
         # several processes (accelerate launch) open the cache at once, one of them gets

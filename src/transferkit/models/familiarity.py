@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from transferkit.errors import ModelDirError
 from transferkit.evaluation.ood import KNNDistance, threshold_for
 
 FILE = "familiarity.safetensors"
@@ -71,7 +72,13 @@ class Familiarity:
     def load(cls, directory: Path, described: dict[str, Any]) -> Familiarity:
         from safetensors.numpy import load_file
 
-        detector = KNNDistance.from_arrays(load_file(str(directory / FILE)))
+        try:
+            detector = KNNDistance.from_arrays(load_file(str(directory / FILE)))
+        except Exception as exc:  # safetensors raises its own error type for bad bytes
+            raise ModelDirError(
+                f"{directory / FILE} is damaged ({exc}); re-run the fit, or copy the "
+                "directory again."
+            ) from None
         return cls(
             detector,
             int(described["k"]),

@@ -160,8 +160,8 @@ class TransferModel:
     ) -> Predictions:
         """Calibrated probabilities of ``task`` (default: the main one) and the
         unfamiliar-input flags: the one place a prediction is made."""
+        name = self._task(task)  # before the inputs' pass: a wrong name costs nothing
         out = inputs if isinstance(inputs, Outputs) else self.outputs(inputs, progress)
-        name = self._task(task)
         flags = self.familiarity.flags(out.features) if self.familiarity is not None else None
         proba = softmax(self.calibrated_logits(out.logits, name))
         texts = [str(x) for x in out.dataset.inputs] if self.modality == "text" else None
@@ -230,9 +230,10 @@ def save_model(
     """Write a model directory atomically; ``extra(tmp)`` adds files (metrics, reports)."""
 
     def fill(tmp: Path) -> None:
-        artifact.write_model_files(model.record, model.classifier, model.backbone, tmp)
+        artifact.write_model_files(model.classifier, model.backbone, tmp)
         if model.familiarity is not None:
             model.familiarity.save(tmp)
+        artifact.write_config(model.record, tmp)
         if extra is not None:
             extra(tmp)
 
@@ -245,18 +246,20 @@ Rebuild = Callable[[Classifier, ModelRecord], None]
 def load_model(directory: str | Path, rebuild: Rebuild | None = None) -> TransferModel:
     """Rebuild a saved model; its predictions equal those its run reported.
 
-    ``rebuild(classifier, record)`` changes the freshly built network to what training
-    made of it (e.g. inserts adapters) before the weights are loaded.
+    A model directory is data: its config is checked against the schema, its weight files
+    against their recorded digests, the backbone is rebuilt from the directory alone
+    (``rebuild_backbone``) and nothing in it is run or downloaded. ``rebuild(classifier,
+    record)`` changes the freshly built network to what training made of it (e.g. inserts
+    adapters) before the weights are loaded.
     """
-    from transferkit.backbones import create_backbone
+    from transferkit.backbones import rebuild_backbone
     from transferkit.backbones.preprocessing import ImagePreprocessing
 
     directory = Path(directory).expanduser()
     record = artifact.read_record(directory)
+    artifact.check_digests(record, directory)
     bb = record.backbone
-    backbone = create_backbone(
-        bb["source"], pretrained=False, files=artifact.backbone_files(directory)
-    )
+    backbone = rebuild_backbone(bb["source"], artifact.backbone_files(directory), str(directory))
     if bb["modality"] == "image":
         backbone.preprocessing = ImagePreprocessing.from_dict(bb["preprocessing"])
     classifier = Classifier(backbone, record.classes, build_head(record.head))

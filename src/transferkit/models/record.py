@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import Any
 
 from transferkit.errors import ModelDirError
+from transferkit.models.schema import check_record
 
 FORMAT = "transferkit-model"
 FORMAT_VERSION = 2
@@ -84,6 +85,7 @@ class ModelRecord:
         default_factory=lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     )
     task: str = "classification"
+    checksums: dict[str, str] = field(default_factory=dict)  # file -> SHA-256, at save time
 
     @property
     def tasks(self) -> dict[str, list[str]]:
@@ -109,6 +111,7 @@ class ModelRecord:
         data = _checked_format(raw, where)
         if data["format_version"] == 1:
             data = upgrade_format1(data)
+        check_record(data, where)
         try:
             strategy = StrategyRecord(**data["strategy"])
             calibration = CalibrationRecord(**(data.get("calibration") or {}))
@@ -123,14 +126,14 @@ class ModelRecord:
 
 
 _REQUIRED = ("classes", "backbone", "backbone_frozen", "channels_last", "head", "data", "seed")
-_OPTIONAL = ("notes", "familiarity", "versions", "created", "task")
+_OPTIONAL = ("notes", "familiarity", "versions", "created", "task", "checksums")
 
 
 def _checked_format(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise ModelDirError(f"{where} was not written by transferkit; give a transferkit model.")
     version = raw.get("format_version")
-    if version not in (1, FORMAT_VERSION):
+    if version not in (1, FORMAT_VERSION) or isinstance(version, bool):
         made_by = raw.get("transferkit_version", "an unknown version")
         raise ModelDirError(
             f"{where} was written by transferkit {made_by} in model format {version}, but this "

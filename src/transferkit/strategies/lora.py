@@ -38,7 +38,7 @@ from transferkit.strategies.finetune import FinetuneConfig, run_training, traini
 @dataclass
 class LoraConfig(FinetuneConfig):
     lr: float | None = option(1e-3, "Learning rate of the adapters.", min=0)
-    rank: int = option(8, "Rank r of each low-rank update.", min=1)
+    rank: int = option(8, "Rank r of each low-rank update.", min=1, max=1024)
     alpha: float = option(16.0, "Scale: updates are multiplied by alpha / rank.", min=0)
     dropout: float = option(
         0.0,

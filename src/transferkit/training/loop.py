@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from transferkit.progress import SILENT, Progress
+from transferkit.training.checkpoint import LoopState, Stage
 from transferkit.training.estimate import duration
 from transferkit.training.optim import warmup_cosine
 
@@ -67,6 +68,10 @@ class History:
             "best_epoch": self.best_epoch,
             "stopped_early": self.stopped_early,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        return cls([EpochRecord(**e) for e in d["epochs"]], d["best_epoch"], d["stopped_early"])
 
 
 #: the first estimate of a schedule's time is printed after this many training steps
@@ -130,43 +135,75 @@ class Trainer:
         if val_loader is not None:
             val_loader = acc.prepare(val_loader)
         loss_fn = self.objective or nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
-        history, best_score, best_state, bad_epochs = History(), None, None, 0
-        for epoch in range(s.epochs):
+        stage = Stage(acc.unwrap_model(model), optimizer, scheduler, [train_loader])
+        run = stage.resume(LoopState(History()), self._replay, History.from_dict)
+        if run.first and not run.done:
+            self.progress.note(f"Resumed after epoch {run.first} of {s.epochs}.")
+        for epoch in range(s.epochs) if not run.done else ():
+            if epoch < run.first:
+                continue
             for cb in self.callbacks:
                 cb.on_epoch_start(self, epoch)
-            if best_state is not None:  # weights unfrozen since the best epoch: as they were
-                _add_unsaved(best_state, acc.unwrap_model(model))
-            start = time.perf_counter()
-            train_loss, train_acc = self._train_epoch(
-                model, optimizer, scheduler, train_loader, loss_fn, epoch
-            )
-            val_loss, val_acc = (
-                self.evaluate(model, val_loader) if val_loader is not None else (float("nan"),) * 2
-            )
-            history.epochs.append(
-                EpochRecord(
-                    epoch + 1, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - start
-                )
-            )
-            done = history.epochs
-            left = (s.epochs - epoch - 1) * sum(e.seconds for e in done) / len(done)
-            self.progress.note(_epoch_line(epoch + 1, s.epochs, done[-1], left))
-            if val_loader is None:  # nothing to select on: the last epoch is the model
-                history.best_epoch = epoch + 1
-                continue
-            score = (val_acc, -val_loss)  # accuracy first; the loss breaks ties
-            if best_score is None or score > best_score:
-                best_score, bad_epochs, history.best_epoch = score, 0, epoch + 1
-                best_state = _clone_state(acc.unwrap_model(model))
-            else:
-                bad_epochs += 1
-                if s.patience is not None and bad_epochs >= s.patience:
-                    history.stopped_early = True
-                    break
-        if best_state is not None:
-            acc.unwrap_model(model).load_state_dict(best_state, strict=False)
+            if run.best_state is not None:  # weights unfrozen since the best epoch: as they were
+                _add_unsaved(run.best_state, acc.unwrap_model(model))
+            if self._epoch(model, optimizer, scheduler, train_loader, val_loader, loss_fn, run):
+                break
+            stage.save(run, epoch + 1)
+        if run.best_state is not None and not run.done:
+            acc.unwrap_model(model).load_state_dict(run.best_state, strict=False)
+        if not run.done:
+            stage.save(run, len(run.history.epochs), done=True)
         acc.wait_for_everyone()
-        return history
+        return run.history
+
+    def _replay(self, epoch: int) -> None:
+        """An epoch's start hooks again, quietly, when a resumed run skips the epoch."""
+        shown, self.progress = self.progress, SILENT
+        try:
+            for cb in self.callbacks:
+                cb.on_epoch_start(self, epoch)
+        finally:
+            self.progress = shown
+
+    def _epoch(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: Any,
+        train_loader: DataLoader,
+        val_loader: DataLoader | None,
+        loss_fn: nn.Module,
+        run: LoopState,
+    ) -> bool:
+        """Train and validate one epoch; keep the best weights. True when it is time to
+        stop early."""
+        s, history = self.settings, run.history
+        epoch, start = len(history.epochs), time.perf_counter()
+        train_loss, train_acc = self._train_epoch(
+            model, optimizer, scheduler, train_loader, loss_fn, epoch
+        )
+        val_loss, val_acc = (
+            self.evaluate(model, val_loader) if val_loader is not None else (float("nan"),) * 2
+        )
+        history.epochs.append(
+            EpochRecord(
+                epoch + 1, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - start
+            )
+        )
+        done = history.epochs
+        left = (s.epochs - epoch - 1) * sum(e.seconds for e in done) / len(done)
+        self.progress.note(_epoch_line(epoch + 1, s.epochs, done[-1], left))
+        if val_loader is None:  # nothing to select on: the last epoch is the model
+            history.best_epoch = epoch + 1
+            return False
+        score = (val_acc, -val_loss)  # accuracy first; the loss breaks ties
+        if run.best_score is None or score > run.best_score:
+            run.best_score, run.bad_epochs, history.best_epoch = score, 0, epoch + 1
+            run.best_state = _clone_state(self.accelerator.unwrap_model(model))
+            return False
+        run.bad_epochs += 1
+        history.stopped_early = s.patience is not None and run.bad_epochs >= s.patience
+        return history.stopped_early
 
     def _train_epoch(
         self,

@@ -27,7 +27,7 @@ from transferkit.evaluation.statistics import bootstrap_ci
 from transferkit.features import FeatureCache, embed
 from transferkit.models import TransferModel
 from transferkit.progress import SILENT, Progress
-from transferkit.workflows.common import feature_cache, output_path, placed
+from transferkit.workflows.common import claims_output, feature_cache, output_path, placed
 from transferkit.workflows.fit import FitResult, fit, fit_report_of, save
 
 MAP_POINTS = 600  # per domain, for the embedding map
@@ -48,6 +48,7 @@ class AdaptResult:
         return self.adaptation.target_metrics
 
 
+@claims_output
 def adapt(
     source: str | Path,
     target: str | Path,

@@ -7,6 +7,7 @@ temperature, the familiarity threshold); the test split is only measured.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from transferkit.backbones import Backbone, create_backbone
 from transferkit.data.dataset import Dataset, Splits
+from transferkit.data.load import overlap_warning
 from transferkit.errors import IncompatibleError
 from transferkit.evaluation.calibration import (
     TemperatureChoice,
@@ -71,9 +73,17 @@ def assess(
     splits, progress = prepared.splits, prepared.context.progress
     held = held_out(splits)
     if not held and outcome.oof_proba is None:
+        counts = Counter(splits.train.labels or [])
+        rare, n = min(counts.items(), key=lambda kv: kv[1]) if counts else ("?", 0)
+        why = (
+            f" (cross-validation needs 2 training examples of every class, and {rare!r} has "
+            f"{n}: add examples of it or drop the class)"
+            if n < 2
+            else ""
+        )
         raise IncompatibleError(
             f"{prepared.strategy.name} used no validation split and gave no cross-validated "
-            "predictions, so nothing measures the model; give a validation or test split."
+            f"predictions{why}, so nothing measures the model; give a validation or test split."
         )
     outputs = {name: model.outputs(ds, progress) for name, ds in held}
     y_train = prepared.context.y_train
@@ -105,9 +115,12 @@ def assess(
 
 
 def warnings(prepared: Prepared, metrics: FitMetrics) -> list[str]:
-    """A small validation split, a backbone trained for nothing, confidences that carry
-    nothing: one sentence each."""
-    found = [validation_warning(prepared.splits.summary()["val"], prepared.splits.val_origin)]
+    """A small validation split, test examples that are training examples, a backbone
+    trained for nothing, confidences that carry nothing: one sentence each."""
+    found = [
+        validation_warning(prepared.splits.summary()["val"], prepared.splits.val_origin),
+        overlap_warning(prepared.splits),
+    ]
     fitted = next(iter((metrics.calibration.fitted if metrics.calibration else {}).values()), None)
     if fitted is not None and fitted >= UNINFORMATIVE_TEMPERATURE:
         found.append(

@@ -23,7 +23,7 @@ from transferkit.models.artifact import write_atomically, write_json
 from transferkit.progress import SILENT, Progress
 from transferkit.strategies import STRATEGIES
 from transferkit.workflows.assess import predict
-from transferkit.workflows.common import feature_cache, output_path
+from transferkit.workflows.common import claims_output, feature_cache, output_path
 from transferkit.workflows.fit import train
 from transferkit.workflows.prepare import prepare
 
@@ -35,7 +35,13 @@ def _check_sizes(sizes: list[int | str], counts: Counter[str]) -> list[str]:
         if str(s) == "all":
             out.append("all")
             continue
-        n = int(s)
+        try:
+            n = int(s)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"--sizes {s!r} is not a number of examples per class; give whole numbers or "
+                "'all', e.g. --sizes 4,16,all."
+            ) from None
         if n > smallest:
             raise DataError(
                 f"--sizes {n} is larger than the data holds: class {smallest_class!r} has "
@@ -47,6 +53,7 @@ def _check_sizes(sizes: list[int | str], counts: Counter[str]) -> list[str]:
     return out
 
 
+@claims_output
 def compare(
     data: str | Path,
     model: str | None = None,

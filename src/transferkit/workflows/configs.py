@@ -52,6 +52,11 @@ class FitRun(Output):
         None, "Local weights file (.safetensors or .pth) for the backbone."
     )
     seed: int = option(0, "Seed for splits, sampling, initialisation and data order.")
+    resume: bool = option(
+        True,
+        "After a crash or kill, the same command resumes training from its last finished "
+        "epoch; --no-resume starts over.",
+    )
 
 
 @dataclass

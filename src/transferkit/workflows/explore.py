@@ -32,7 +32,7 @@ from transferkit.features import FeatureCache, embed
 from transferkit.models.artifact import write_atomically, write_json
 from transferkit.progress import SILENT, Progress
 from transferkit.scores import knn_accuracy
-from transferkit.workflows.common import backbone_for, feature_cache, output_path
+from transferkit.workflows.common import backbone_for, claims_output, feature_cache, output_path
 
 MIN_EXAMPLES = 10
 #: ``label_column`` taken to mean ``labels=False`` (``--label-column none``, spelled like
@@ -138,6 +138,7 @@ def _skipped_note(ds: Dataset) -> list[str]:
     return [f"Left out {len(ds.skipped)} unusable input(s): {first.where} ({first.reason}){more}."]
 
 
+@claims_output
 def explore(
     data: str | Path,
     model: str | None = None,

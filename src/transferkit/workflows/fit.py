@@ -25,7 +25,7 @@ from transferkit.progress import SILENT, Progress
 from transferkit.runtime import is_main_process
 from transferkit.strategies import StrategyResult
 from transferkit.workflows.assess import assess
-from transferkit.workflows.common import feature_cache, output_path
+from transferkit.workflows.common import claims_output, feature_cache, output_path
 from transferkit.workflows.prepare import Prepared, prepare
 
 
@@ -54,6 +54,7 @@ class FitResult:
         return self.metrics.strategy.notes
 
 
+@claims_output
 def fit(
     data: str | Path,
     model: str | None = None,
@@ -78,6 +79,8 @@ def fit(
             by default ``mobilenet_v2`` for images and ``all-MiniLM-L6-v2`` for text.
         strategy: how to adapt it (``transferkit.list_strategies()``).
         out: model directory to write; an existing one is replaced only with ``overwrite``.
+            Training then checkpoints every epoch, and the same call after a crash resumes
+            from the last one (``resume=False`` starts over; see ``claims_output``).
         seed: fixes splits, sampling, initialisation and data order.
         weights: a local weights file to use instead of the backbone's default weights.
         cache: use the on-disk feature cache (or pass a ``FeatureCache``).
