@@ -206,25 +206,8 @@ def _coerce_to(value: Any, tp: Any) -> Any:
         if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
             return value.lower() in _TRUE
         raise ValueError(value)
-    if tp is int:
-        if isinstance(value, bool):
-            raise TypeError(value)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            return int(value)
-        raise TypeError(value)
-    if tp is float:
-        if isinstance(value, bool):
-            raise TypeError(value)
-        if isinstance(value, int | float | str):
-            number = float(value)
-            if not math.isfinite(number):  # nan passes every range check, inf most
-                raise ValueError(value)
-            return number
-        raise TypeError(value)
+    if tp in (int, float):
+        return _number(value, tp)
     if tp is str:
         if isinstance(value, str):
             return value
@@ -234,6 +217,19 @@ def _coerce_to(value: Any, tp: Any) -> Any:
     if isinstance(tp, type) and isinstance(value, tp):
         return value
     raise TypeError(value)
+
+
+def _number(value: Any, tp: type) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(value)
+    if tp is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):  # nan passes every range check, inf most
+        raise ValueError(value)
+    return number
 
 
 def _check_range(value: Any, info: FieldInfo, describe: str) -> None:

@@ -64,7 +64,9 @@ def run_fingerprint(workflow: Callable[..., Any], args: tuple, kwargs: dict[str,
     call = {
         "workflow": workflow.__name__,
         "args": [str(a) for a in args],
-        "kwargs": {k: v for k, v in sorted(kwargs.items()) if isinstance(v, plain)},
+        "kwargs": {  # --overwrite decides where the result may go, not what it is
+            k: v for k, v in sorted(kwargs.items()) if isinstance(v, plain) and k != "overwrite"
+        },
         "version": metadata.version("transferkit"),
     }
     h = hashlib.blake2b(json.dumps(call, sort_keys=True, default=str).encode(), digest_size=16)
