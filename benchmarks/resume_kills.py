@@ -46,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--strategy", default="finetune")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -61,8 +61,8 @@ def main() -> None:
         kills = []
         for _ in range(args.kills):
             at = rng.uniform(1.0, whole)
-            proc = subprocess.Popen(
-                command(data, out, args.strategy, args.epochs),
+            proc = subprocess.Popen(  # --overwrite: a run that finished is replaced
+                [*command(data, out, args.strategy, args.epochs), "--overwrite"],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -82,8 +82,6 @@ def main() -> None:
                 + (" (it had finished)" if finished else ""),
                 flush=True,
             )
-            if finished:
-                break
         last = subprocess.run(
             [*command(data, out, args.strategy, args.epochs), "--overwrite"],
             capture_output=True,
