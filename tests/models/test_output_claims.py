@@ -22,6 +22,13 @@ SLOW = ["fit", "-m", "tiny-cnn", "-s", "finetune", "--epochs", "30", "--batch-si
 SLOW += ["--patience", "30"]
 
 
+def _wait_for_claim(out, seconds=60):
+    """Until a run started in the background has claimed ``out``."""
+    deadline = time.monotonic() + seconds
+    while not claim.lock_file(out).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _fit(data, out, **kw):
     return transferkit.fit(data, "tiny-cnn", "linear-probe", out=out, **kw)
 
@@ -35,9 +42,7 @@ def test_a_second_run_on_the_same_out_fails_at_once(image_folder, tmp_path):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not claim.lock_file(out).exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for_claim(out)
         start = time.monotonic()
         second = subprocess.run(
             [*CLI, "fit", str(image_folder), "-m", "tiny-cnn", "--out", str(out)],
@@ -105,9 +110,7 @@ def test_a_run_killed_with_sigkill_leaves_nothing_behind(image_folder, tmp_path)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while not claim.lock_file(out).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for_claim(out)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     _fit(image_folder, out)  # takes the claim the killed run held
