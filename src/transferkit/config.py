@@ -154,7 +154,7 @@ def _coerce(value: Any, info: FieldInfo, describe: str) -> Any:
         return _coerce_to(value, info.type)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"The {describe} {info.name!r} must be {_SPOKEN.get(info.type, info.type_name)}, "
+            f"{_spelt(info, describe)} must be {_SPOKEN.get(info.type, info.type_name)}, "
             f"not {value!r}."
         ) from None
 
@@ -232,20 +232,23 @@ def _number(value: Any, tp: type) -> int | float:
     return number
 
 
+def _spelt(info: FieldInfo, describe: str) -> str:
+    """An option as the command line spells it, with what it belongs to: ``--batch-size
+    (option of strategy 'finetune')`` (a run file and the Python API use the same names,
+    dashes or not)."""
+    return f"--{info.name.replace('_', '-')} ({describe})"
+
+
 def _check_range(value: Any, info: FieldInfo, describe: str) -> None:
     if value is None:
         return
     if info.choices is not None and value not in info.choices:
         raise ConfigError(
-            f"The {describe} {info.name!r} must be one of "
+            f"{_spelt(info, describe)} must be one of "
             f"{', '.join(map(str, info.choices))}, not {value!r}."
         )
     if isinstance(value, int | float) and not isinstance(value, bool):
         if info.min is not None and value < info.min:
-            raise ConfigError(
-                f"The {describe} {info.name!r} must be at least {info.min}, not {value}."
-            )
+            raise ConfigError(f"{_spelt(info, describe)} must be at least {info.min}, not {value}.")
         if info.max is not None and value > info.max:
-            raise ConfigError(
-                f"The {describe} {info.name!r} must be at most {info.max}, not {value}."
-            )
+            raise ConfigError(f"{_spelt(info, describe)} must be at most {info.max}, not {value}.")

@@ -215,7 +215,7 @@ OPTION_CASES = [
     Case("lr-negative", (*FIT_TINY, "{images}", "-s", "finetune", "--lr", "-1"), "lr"),
     Case("epochs-zero", (*FIT_TINY, "{images}", "-s", "finetune", "--epochs", "0"), "epochs"),
     Case("epochs-text", (*FIT_TINY, "{images}", "-s", "finetune", "--epochs", "ten"), "ten"),
-    Case("val-fraction-two", (*FIT_TINY, "{images}", "--val-fraction", "2"), "val_fraction"),
+    Case("val-fraction-two", (*FIT_TINY, "{images}", "--val-fraction", "2"), "--val-fraction"),
     Case("unknown-strategy", (*FIT_TINY, "{images}", "-s", "magic"), "magic"),
     Case("unknown-model", ("fit", "{images}", "-m", "no-such-model"), "no-such-model"),
     Case("unknown-source", ("fit", "{images}", "-m", "zz:thing"), "zz"),
@@ -613,11 +613,11 @@ MORE_OPTION_CASES = [
     Case("unknown-command", ("fly",), "fly"),
     Case("seed-text", (*FIT_TINY, "{images}", "--seed", "abc"), "abc"),
     Case("engine-magic", (*FIT_TINY, "{images}", "--engine", "magic"), "magic"),
-    Case("val-fraction-zero", (*FIT_TINY, "{images}", "--val-fraction", "0"), "val_fraction"),
+    Case("val-fraction-zero", (*FIT_TINY, "{images}", "--val-fraction", "0"), "--val-fraction"),
     Case(
         "batch-size-zero",
         (*FIT_TINY, "{images}", "-s", "finetune", "--batch-size", "0"),
-        "batch_size",
+        "--batch-size",
     ),
     Case(
         "patience-negative",
@@ -708,6 +708,205 @@ MORE_USE_CASES = [
     ),
 ]
 
+
+def _png(width: int, height: int, mode: str = "RGB") -> bytes:
+    """A real image in ``mode`` (an odd one: 16-bit grey, palette with transparency...)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    img = Image.new(mode, (width, height))
+    img.save(buf, format="PNG" if mode != "CMYK" else "JPEG")
+    return buf.getvalue()
+
+
+def _truncated(kind: str) -> Make:
+    def make(tmp: Path) -> None:
+        data = _png(64, 64, "RGB" if kind == "png" else "CMYK")
+        _images_with(f"cut.{'png' if kind == 'png' else 'jpg'}", data[: len(data) // 2])(tmp)
+
+    return make
+
+
+#: added for issue 15's second pass: shapes of tables, odd images, options at their edges
+EDGE_CASES = [
+    Case("empty-csv-file", (*FIT_TEXT, "{tmp}/t.csv"), "t.csv", make=_write("t.csv", "")),
+    Case(
+        "ragged-csv-row",
+        (*FIT_TEXT, "{tmp}/t.csv"),
+        "line 14",
+        make=_table([*_reviews(), ["a long, slow and dull film", "neg"]]),
+        what="an unquoted comma inside a text (the text would be cut and the label shifted)",
+    ),
+    Case(
+        "nul-bytes-in-csv",
+        (*FIT_TEXT, "{tmp}/t.csv"),
+        "Model not saved",
+        outcome="ok",
+        what="NUL bytes inside a text (kept as they are: a tokenizer reads them)",
+        make=_bytes("t.csv", b"text,label\na good\x00 film,pos\n" * 6 + b"bad,neg\n" * 6),
+    ),
+    Case(
+        "jsonl-broken-json",
+        (*FIT_TEXT, "{tmp}/t.jsonl"),
+        "line 2",
+        make=_write("t.jsonl", '{"text": "a good film", "label": "pos"}\n{"text": "bad\n'),
+    ),
+    Case(
+        "jsonl-label-a-list",
+        (*FIT_TEXT, "{tmp}/t.jsonl", "--test-split", "none"),
+        "holds a list",
+        outcome="skip",
+        make=_write(
+            "t.jsonl",
+            "".join(
+                json.dumps(
+                    {"text": f"film {i}", "label": [[1, 2], "pos", "neg"][min(i, 1 + i % 2)]}
+                )
+                + "\n"
+                for i in range(21)
+            ),
+        ),
+        what="a JSONL label that is a list",
+    ),
+    Case(
+        "one-label-in-a-table",
+        (*FIT_TEXT, "{tmp}/t.csv"),
+        "class",
+        make=_table([["text", "label"]] + [[f"film {i}", "pos"] for i in range(12)]),
+    ),
+    Case(
+        "parquet-file",
+        (*FIT_TEXT, "{tmp}/t.parquet"),
+        "t.parquet",
+        make=_bytes("t.parquet", b"PAR1"),
+    ),
+    Case(
+        "text-column-missing",
+        (*FIT_TEXT, "{texts}/train.csv", "--text-column", "body"),
+        "body",
+    ),
+    Case(
+        "text-and-label-column-the-same",
+        (*FIT_TEXT, "{texts}/train.csv", "--text-column", "label", "--label-column", "label"),
+        "label",
+    ),
+    Case(
+        "only-hidden-class-folders",
+        (*FIT_TINY, "{tmp}/h"),
+        "h",
+        make=lambda t: __import__("shutil").copytree(t / "_images" / "ants", t / "h" / ".ants"),
+    ),
+    Case(
+        "text-file-among-images",
+        (*FIT_TINY, "{tmp}/imgs"),
+        "notes.txt",
+        outcome="skip",
+        make=_images_with("notes.txt", b"hello"),
+    ),
+    Case(
+        "truncated-png",
+        (*FIT_TINY, "{tmp}/imgs"),
+        "cut.png",
+        outcome="skip",
+        make=_truncated("png"),
+    ),
+    Case(
+        "truncated-jpeg",
+        (*FIT_TINY, "{tmp}/imgs"),
+        "cut.jpg",
+        outcome="skip",
+        make=_truncated("jpeg"),
+    ),
+    Case(
+        "odd-image-modes",
+        (*FIT_TINY, "{tmp}/imgs"),
+        "Model not saved",
+        outcome="ok",
+        make=lambda t: [
+            _images_with("grey16.png", _png(40, 30, "I;16"))(t),
+            (t / "imgs" / "ants" / "tiny.png").write_bytes(_png(1, 1, "P")),
+            (t / "imgs" / "ants" / "rgba.png").write_bytes(_png(33, 17, "RGBA")),
+            (t / "imgs" / "ants" / "cmyk.jpg").write_bytes(_png(20, 20, "CMYK")),
+        ],
+        what="16-bit grey, 1x1 palette, RGBA and CMYK images (all usable)",
+    ),
+    Case(
+        "newline-in-class-name",
+        (*FIT_TINY, "{tmp}/nl"),
+        "Model not saved",
+        outcome="ok",
+        make=lambda t: [
+            __import__("shutil").copytree(t / "_images" / c, t / "nl" / n)
+            for c, n in (("ants", "an\nts"), ("bees", "bees\x1b[31m"))
+        ],
+        what="class folders whose names hold a newline and a terminal escape",
+    ),
+    Case("max-train-text", (*FIT_TINY, "{images}", "--max-train", "abc"), "abc"),
+    Case("shots-negative", (*FIT_TINY, "{images}", "--shots", "-3"), "shots"),
+    Case("batch-size-text", (*FIT_TINY, "{images}", "-s", "finetune", "--batch-size", "x"), "x"),
+    Case(
+        "freeze-over-one-fraction",
+        (*FIT_TINY, "{images}", "-s", "partial", "--freeze", "-1"),
+        "freeze",
+    ),
+    Case("lora-rank-zero", (*FIT_TINY, "{images}", "-s", "lora", "--rank", "0"), "rank"),
+    Case("on-bad-input-maybe", (*FIT_TINY, "{images}", "--on-bad-input", "maybe"), "maybe"),
+    Case(
+        "config-wrong-type",
+        (*FIT_TINY, "--config", "{tmp}/run.yaml"),
+        "seed",
+        make=_write("run.yaml", "data: x\nseed: [1, 2]\n"),
+    ),
+    Case(
+        "config-empty",
+        (*FIT_TINY, "--config", "{tmp}/run.yaml"),
+        "mapping",
+        make=_write("run.yaml", ""),
+    ),
+    Case(
+        "config-yaml-python-tag",
+        (*FIT_TINY, "--config", "{tmp}/run.yaml"),
+        "run.yaml",
+        make=lambda t: (t / "run.yaml").write_text(
+            f"data: !!python/object/apply:os.system ['touch {t}/pwned']\n"
+        ),
+        what="a run file with a YAML tag that would run a command",
+    ),
+    Case("predict-text-to-image-model", ("predict", "{model}", "a good film"), "a good film"),
+    Case("predict-empty-text", ("predict", "{text_model}", ""), "empty"),
+    Case("predict-one-empty-text", ("predict", "{text_model}", "a good film", " "), "Input 2"),
+    Case(
+        "predict-folder-of-non-images",
+        ("predict", "{model}", "{tmp}/n"),
+        "n",
+        make=_write("n/a.txt", "hello"),
+    ),
+    Case(
+        "predict-text-column-missing",
+        ("predict", "{text_model}", "{texts}/test.csv", "--text-column", "body"),
+        "body",
+    ),
+    Case("rank-no-models", ("rank", "{images}", "--models", ","), "models"),
+    Case(
+        "compare-seeds-text",
+        ("compare", "{images_split}", "-m", "tiny-cnn", "--test-split", "val", "--seeds", "abc"),
+        "abc",
+    ),
+    Case(
+        "explore-clusters-more-than-examples",
+        ("explore", "{images}", "-m", "tiny-cnn", "--clusters", "1000"),
+        "clusters",
+    ),
+    Case(
+        "adapt-target-with-no-images",
+        ("adapt", "--source", "{images}", "--target", "{tmp}/n", "-m", "tiny-cnn"),
+        "n",
+        make=_write("n/a.txt", "hello"),
+    ),
+]
+
 CASES = (
     DATA_CASES
     + MORE_DATA_CASES
@@ -718,6 +917,7 @@ CASES = (
     + MODEL_CASES
     + MORE_USE_CASES
     + STUDY_CASES
+    + EDGE_CASES
 )
 
 

@@ -157,3 +157,37 @@ def test_prediction_inputs(tmp_path, image_folder, text_table):
     ds = read_inputs(lines, "text")
     assert ds.inputs == ["one text", "another text"] and ds.origins[1] == "lines.txt line 3"
     assert read_inputs(text_table, "text").labels is None
+
+
+def _unlistable(monkeypatch, folder: Path) -> None:
+    """``folder`` cannot be listed, as for a user without read permission on it (a chmod
+    cannot show it here: the tests may run as root, who lists anything)."""
+    import os
+
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+
+
+def test_a_sub_folder_that_cannot_be_listed_is_listed_as_skipped(
+    tmp_path, image_folder, monkeypatch
+):
+    import shutil
+
+    root = shutil.copytree(image_folder, tmp_path / "imgs")
+    locked = root / "ants" / "more"
+    shutil.copytree(root / "ants", locked)
+    _unlistable(monkeypatch, locked)
+    ds = read_dataset(root, DataConfig())
+    assert [s.where for s in ds.skipped] == ["ants/more"]
+    assert "cannot list folder (Permission denied)" in ds.skipped[0].reason
+    assert not any("more" in o for o in ds.origins)
+    with pytest.raises(DataError, match="ants/more: cannot list folder"):
+        read_dataset(root, DataConfig(on_bad_input="error"))
+    with pytest.raises(DataError, match=r"Cannot list folder .*more"):
+        read_inputs(root, "image")

@@ -21,6 +21,12 @@ def read_run_file(path: str) -> dict[str, Any]:
 
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.constructor.ConstructorError as exc:
+        line = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark else ""
+        raise ConfigError(
+            f"Run file {path} holds a YAML tag{line} that a run file may not use; "
+            "write plain option values."
+        ) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(
             f"Cannot read run file {path} ({exc.__class__.__name__}); check it is UTF-8 YAML."

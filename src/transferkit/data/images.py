@@ -45,6 +45,20 @@ def check_image(path: Path) -> str | None:
     return None
 
 
+def walk_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Every file under ``folder`` (sorted), and the sub-folders that could not be listed
+    with why: ``rglob`` passes over those in silence, and their images would vanish."""
+    unlistable: list[tuple[Path, str]] = []
+
+    def noted(exc: OSError) -> None:
+        unlistable.append((Path(exc.filename or folder), exc.strerror or type(exc).__name__))
+
+    files = [
+        Path(top) / name for top, _dirs, names in os.walk(folder, onerror=noted) for name in names
+    ]
+    return sorted(p for p in files if p.is_file()), sorted(unlistable)
+
+
 def class_folders(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
@@ -70,7 +84,13 @@ def read_image_folder(root: Path, on_bad_input: str, display_root: Path | None =
     origins: list[str] = []
     skipped: list[Skipped] = []
     for folder in class_folders(root):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        files, unlistable = walk_files(folder)
+        for path, why in unlistable:
+            where = describe_path(path, display_root)
+            handle_bad_input(
+                on_bad_input, where, f"cannot list folder ({why})", "fix its permissions", skipped
+            )
+        for path in files:
             where = describe_path(path, display_root)
             if path.name.startswith("."):
                 continue
@@ -100,4 +120,8 @@ def list_images(path: Path) -> list[Path]:
     """Image files under ``path`` (a file or a folder, searched recursively)."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p))
+    files, unlistable = walk_files(path)
+    if unlistable:
+        where, why = unlistable[0]
+        raise DataError(f"Cannot list folder {where} ({why}); fix its permissions or leave it out.")
+    return [p for p in files if is_image_file(p)]

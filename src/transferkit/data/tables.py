@@ -15,6 +15,9 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
 TEXT_NAMES = ("text", "sentence", "review", "content", "document", "utterance", "body", "comment")
 LABEL_NAMES = ("label", "labels", "class", "category", "target", "sentiment", "y")
 
+#: where ``csv.DictReader`` puts the fields of a row beyond the header's
+_EXTRA = "\0extra fields"
+
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
@@ -51,8 +54,20 @@ def read_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
                 fh,
                 delimiter=delimiter,
                 quoting=csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL,
+                restkey=_EXTRA,
             )
-            rows = list(reader)
+            rows = []
+            for row in reader:
+                if _EXTRA in row:
+                    raise DataError(
+                        f"{path.name} line {reader.line_num} has more fields than its header; "
+                        + (
+                            "put quotes around texts that hold commas."
+                            if delimiter == ","
+                            else "a tab inside a text splits it; remove it."
+                        )
+                    )
+                rows.append(row)
             columns = list(reader.fieldnames or [])
             repeated = sorted({c for c in columns if columns.count(c) > 1})
             if repeated:
@@ -80,6 +95,11 @@ def pick_columns(
                 f"{path.name} has no column {given!r}; its columns are {', '.join(columns)}. "
                 f"Pass the right one with --{what}-column."
             )
+    if text_column is not None and text_column == label_column:
+        raise DataError(
+            f"--text-column and --label-column both name {text_column!r} of {path.name}; "
+            "the labels cannot be the text, so name two different columns."
+        )
     label = label_column or _by_name(columns, LABEL_NAMES)
     if label is None and need_label:
         raise DataError(
@@ -119,6 +139,16 @@ MISSING = frozenset({"nan", "null"})
 def _label(value: Any) -> str:
     text = "" if value is None else str(value).strip()
     return "" if text.lower() in MISSING else text
+
+
+def _not_a_value(row: dict[str, Any], columns: list[str]) -> str | None:
+    """The first column of a JSONL row holding a list or an object, which is no text or
+    label (``str()`` would make a class of its Python spelling)."""
+    for c in columns:
+        if isinstance(row.get(c), list | dict):
+            kind = "a list" if isinstance(row[c], list) else "an object"
+            return f"column {c!r} holds {kind}, not a text or a label"
+    return None
 
 
 def _one_spelling_per_number(labels: list[str], path: Path, column: str) -> None:
@@ -168,7 +198,7 @@ def read_table(
         text = "" if row.get(text_col) is None else str(row[text_col]).strip()
         labels = {c: _label(row.get(c)) for c in label_cols}
         empty = [c for c, v in labels.items() if not v]
-        problem = (
+        problem = _not_a_value(row, [text_col, *label_cols]) or (
             f"empty text in column {text_col!r}"
             if not text
             else f"no label in column {empty[0]!r}"

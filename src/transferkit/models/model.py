@@ -95,6 +95,9 @@ class TransferModel:
                     f"This model reads {self.modality}s but the data holds {inputs.modality}s."
                 )
             return inputs
+        if isinstance(inputs, str) and not inputs.strip():
+            what = "text" if self.modality == "text" else "image path"
+            raise DataError(f"The input is empty; give a {what}, a file or a folder of them.")
         if isinstance(inputs, str | Path):
             is_path = Path(inputs).expanduser().exists()
             if self.modality == "text" and isinstance(inputs, str) and not is_path:
@@ -109,9 +112,11 @@ class TransferModel:
             if missing:
                 raise DataError(f"{missing[0]} is not a file; give paths of image files.")
             return Dataset(paths, None, "image", [str(p) for p in paths])
-        return Dataset(
-            [str(t) for t in items], None, "text", [f"input {i + 1}" for i in range(len(items))]
-        )
+        texts = [str(t) for t in items]
+        empty = next((i for i, t in enumerate(texts) if not t.strip()), None)
+        if empty is not None:
+            raise DataError(f"Input {empty + 1} is an empty text; give a text to predict.")
+        return Dataset(texts, None, "text", [f"input {i + 1}" for i in range(len(texts))])
 
     def embed(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
         """Backbone features ``[N, num_features]`` of the inputs."""
