@@ -23,7 +23,7 @@ from torch import nn
 from transferkit.backbones.preprocessing import Preprocessing
 from transferkit.errors import IncompatibleError
 
-Modality = Literal["image", "text", "audio"]
+Modality = Literal["image", "text", "audio", "features"]
 
 
 class Backbone(nn.Module, ABC):
@@ -44,6 +44,8 @@ class Backbone(nn.Module, ABC):
             rates, unfreezing) and the backbone runs whole.
         exportable: the forward pass is PyTorch operations, so ``torch.onnx.export`` can
             trace it; False for a backbone that already runs in another engine.
+        cacheable: its features are worth keeping in the feature cache (False for one
+            that passes its inputs through).
     """
 
     source: str
@@ -55,6 +57,7 @@ class Backbone(nn.Module, ABC):
     channels_last: bool
     staged: bool = True
     exportable: bool = True
+    cacheable: bool = True
 
     def __init__(self) -> None:
         super().__init__()

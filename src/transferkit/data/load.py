@@ -31,6 +31,7 @@ from transferkit.data.images import (
     looks_like_image_folder,
     read_image_folder,
 )
+from transferkit.data.memory import InMemory
 from transferkit.data.reviews import looks_like_review_folder, read_review_folder
 from transferkit.data.splits import per_class_sample, stratified_sample, stratified_split
 from transferkit.data.tables import (
@@ -110,54 +111,39 @@ def read_dataset(
 
 
 def load_splits(
-    path: str | Path, config: DataConfig | None = None, seed: int = 0, carve_val: bool = True
+    path: str | Path | InMemory,
+    config: DataConfig | None = None,
+    seed: int = 0,
+    carve_val: bool = True,
 ) -> Splits:
-    """Read a data set and return its splits, sampled and carved with ``seed``.
+    """Read a data set (a path, or data in memory: ``data.memory``) and return its splits,
+    sampled and carved with ``seed``.
 
     ``shots`` and ``max_train`` sample the training examples first (the labelled data one
     has); a data set without a validation split then gets one carved from them, unless
     ``carve_val=False`` (``val`` is ``None``; see ``carve_validation``)."""
     config = config or DataConfig()
-    root = Path(path).expanduser()
-    _must_exist(root)
-    parts = _split_parts(root) if root.is_dir() else {}
-    if parts:
-        train, val, test, val_origin, test_origin = _from_parts(root, parts, config)
-        train_origin = _part_label(parts[TRAIN_NAME])
-    else:
-        for given in (config.val_split, config.test_split):
-            if given not in (None, "none"):
-                raise DataError(
-                    f"{root} is not split into folders or files named train/val/test, so there is "
-                    f"no split {given!r}; drop --val-split/--test-split or arrange the splits."
-                )
-        train, val, test, val_origin, test_origin = (
-            read_dataset(root, config),
-            None,
-            None,
-            None,
-            None,
-        )
-        train_origin = "the data"
+    read = _read_memory if isinstance(path, InMemory) else _read_path
+    train, val, test, origins = read(path, config)
     skipped = [s for ds in (train, val, test) if ds is not None for s in ds.skipped]
-    _columns_apply(train, config, root)
+    _columns_apply(train, config, path)
     if len(set(train.labels or [])) < 2:
         _one_class(train)
     train = _sample_train(train, config, seed)
+    val_origin = origins["val"]
     if val is not None and config.max_val is not None and len(val) > config.max_val:
         val = val.subset(stratified_sample(val.labels or [], config.max_val, seed), val.name)
         val_origin = f"{val_origin}, sampled to {len(val)}"
-    classes = _check_classes(train, val, test, root)
     splits = Splits(
         train,
         val,
         test,
-        classes,
-        str(root),
+        _check_classes(train, val, test),
+        str(path if isinstance(path, InMemory) else Path(path).expanduser()),
         val_origin,
-        test_origin,
+        origins["test"],
         skipped,
-        train_origin,
+        origins["train"],
         _task_classes(train, val, test),
     )
     if carve_val and splits.val is None:
@@ -165,7 +151,43 @@ def load_splits(
     return splits
 
 
-def _columns_apply(train: Dataset, config: DataConfig, root: Path) -> None:
+_Read = tuple[Dataset, Dataset | None, Dataset | None, dict[str, str | None]]
+
+
+def _read_path(path: str | Path, config: DataConfig) -> _Read:
+    root = Path(path).expanduser()
+    _must_exist(root)
+    parts = _split_parts(root) if root.is_dir() else {}
+    if parts:
+        train, val, test, val_origin, test_origin = _from_parts(root, parts, config)
+        origins = {"train": _part_label(parts[TRAIN_NAME]), "val": val_origin}
+        return train, val, test, {**origins, "test": test_origin}
+    for given in (config.val_split, config.test_split):
+        if given not in (None, "none"):
+            raise DataError(
+                f"{root} is not split into folders or files named train/val/test, so there is "
+                f"no split {given!r}; drop --val-split/--test-split or arrange the splits."
+            )
+    return read_dataset(root, config), None, None, {"train": "the data", "val": None, "test": None}
+
+
+def _read_memory(data: InMemory, config: DataConfig) -> _Read:
+    for given, what in ((config.val_split, "val"), (config.test_split, "test")):
+        if given not in (None, "none"):
+            raise DataError(
+                f"--{what}-split names a split of a folder; with data in memory give "
+                f"X_{what} and y_{what} instead."
+            )
+    parts = data.parts(config.text_column, config.label_column, config.on_bad_input, config.tasks)
+    origins = {
+        "train": "X",
+        "val": "X_val" if parts["val"] is not None else None,
+        "test": "X_test (held out, never used for selection)" if parts["test"] else None,
+    }
+    return parts["train"], parts["val"], parts["test"], origins
+
+
+def _columns_apply(train: Dataset, config: DataConfig, root: object) -> None:
     """Column options name columns of a table: given for images they would be ignored."""
     given = [
         f"--{name.replace('_', '-')}"
@@ -246,9 +268,7 @@ def _one_class(ds: Dataset) -> None:
     )
 
 
-def _check_classes(
-    train: Dataset, val: Dataset | None, test: Dataset | None, root: Path
-) -> list[str]:
+def _check_classes(train: Dataset, val: Dataset | None, test: Dataset | None) -> list[str]:
     classes = sorted(set(train.labels or []))
     if len(classes) < 2:
         _one_class(train)
@@ -379,11 +399,13 @@ def read_unlabelled(path: str | Path, modality: str, config: DataConfig | None =
 PLAIN_TEXT_SUFFIXES = (".txt",)
 
 
-def holds_labels(path: str | Path, config: DataConfig | None = None) -> bool:
+def holds_labels(path: str | Path | InMemory, config: DataConfig | None = None) -> bool:
     """Whether a data set names labels: class folders, a split layout of them, a review or
     digits folder, or a table (or split tables) with a label column, given or detected by
     its name. A plain-text file, a folder of loose images or a text-only table has none."""
     config = config or DataConfig()
+    if isinstance(path, InMemory):
+        return path.has_labels(config.label_column)
     root = Path(path).expanduser()
     if is_table_file(root):
         return _table_has_labels(root, config)
@@ -404,11 +426,13 @@ def _table_has_labels(path: Path, config: DataConfig) -> bool:
     return found[1] is not None
 
 
-def read_all_inputs(path: str | Path, config: DataConfig | None = None) -> Dataset:
+def read_all_inputs(path: str | Path | InMemory, config: DataConfig | None = None) -> Dataset:
     """Every input of a data set, without labels (any it has are left unread): the lines of
     a plain-text file, the texts of a table (or of every table of a split folder), or the
     images of a folder: directly inside it, in class folders, or in split folders."""
     config = config or DataConfig()
+    if isinstance(path, InMemory):
+        return path.inputs(config.text_column, config.on_bad_input)
     root = Path(path).expanduser()
     if root.is_file() and root.suffix.lower() in PLAIN_TEXT_SUFFIXES:
         return _read_lines(root)

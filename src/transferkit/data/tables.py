@@ -151,7 +151,7 @@ def _not_a_value(row: dict[str, Any], columns: list[str]) -> str | None:
     return None
 
 
-def _one_spelling_per_number(labels: list[str], path: Path, column: str) -> None:
+def _one_spelling_per_number(labels: list[str], name: str, column: str) -> None:
     """``1`` and ``1.0`` in one label column would be two classes of one number."""
     spellings: dict[float, set[str]] = {}
     for label in set(labels):
@@ -162,7 +162,7 @@ def _one_spelling_per_number(labels: list[str], path: Path, column: str) -> None
     clash = next((sorted(s) for s in spellings.values() if len(s) > 1), None)
     if clash:
         raise DataError(
-            f"{path.name} spells one label of column {column!r} as "
+            f"{name} spells one label of column {column!r} as "
             f"{' and '.join(repr(x) for x in clash)}, which would make them two classes; "
             "write each label one way."
         )
@@ -181,20 +181,48 @@ def read_table(
     columns, rows = read_rows(path)
     if not rows:
         raise DataError(f"{path} has no rows; give a file with a header and one row per example.")
+    header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson") else 1
+    return table_dataset(
+        columns,
+        rows,
+        path.name,
+        text_column,
+        label_column,
+        on_bad_input,
+        need_label,
+        tasks,
+        header_lines,
+    )
+
+
+def table_dataset(
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    name: str,
+    text_column: str | None,
+    label_column: str | None,
+    on_bad_input: str,
+    need_label: bool = True,
+    tasks: list[str] | None = None,
+    header_lines: int = 0,
+) -> Dataset:
+    """Rows of named columns (a table file's, a DataFrame's) as a Dataset; ``name`` names
+    the table in messages and origins ("train.csv row 12")."""
     missing = [t for t in tasks or [] if t not in columns]
     if missing:
         raise DataError(
-            f"{path.name} has no column {missing[0]!r} for a task; its columns are "
+            f"{name} has no column {missing[0]!r} for a task; its columns are "
             f"{', '.join(columns)}. Fix --tasks."
         )
     main_label = tasks[0] if tasks else label_column
-    text_col, label_col = pick_columns(columns, rows, path, text_column, main_label, need_label)
+    text_col, label_col = pick_columns(
+        columns, rows, Path(name), text_column, main_label, need_label
+    )
     label_cols = list(tasks) if tasks else ([label_col] if label_col else [])
     inputs, origins, skipped = [], [], []
     values: dict[str, list[str]] = {c: [] for c in label_cols}
-    header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson") else 1
     for i, row in enumerate(rows):
-        where = f"{path.name} row {i + 1 + header_lines}"
+        where = f"{name} row {i + 1 + header_lines}"
         text = "" if row.get(text_col) is None else str(row[text_col]).strip()
         labels = {c: _label(row.get(c)) for c in label_cols}
         empty = [c for c, v in labels.items() if not v]
@@ -213,15 +241,15 @@ def read_table(
         for c, v in labels.items():
             values[c].append(v)
     if not inputs:
-        raise DataError(f"{path} has no usable rows (every text or label is empty).")
+        raise DataError(f"{name} has no usable rows (every text or label is empty).")
     for c in label_cols:
-        _one_spelling_per_number(values[c], path, c)
+        _one_spelling_per_number(values[c], name, c)
     return Dataset(
         inputs,
         values[label_cols[0]] if label_cols else None,
         "text",
         origins,
-        name=path.name,
+        name=name,
         skipped=skipped,
         tasks=values if tasks else {},
     )

@@ -140,7 +140,7 @@ def embed(
     start = time.perf_counter()
     requested = engine or (cache.engine if cache is not None else "auto")
     fingerprint = backbone.fingerprint()
-    if cache is None or not cache.enabled:
+    if cache is None or not cache.enabled or not backbone.cacheable:
         used = onnx_engine.chosen(requested, backbone, fingerprint, len(inputs))
         feats = forward_features(
             backbone,

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from transferkit.data.dataset import Dataset
 from transferkit.data.load import read_dataset, read_inputs
+from transferkit.data.memory import examples, to_dataset
 from transferkit.errors import DataError, IncompatibleError, NotFittedError
 from transferkit.evaluation.metrics import classification_metrics, softmax
 from transferkit.evaluation.results import SplitMetrics, Subset
@@ -92,7 +92,8 @@ class TransferModel:
         if isinstance(inputs, Dataset):
             if inputs.modality != self.modality:
                 raise IncompatibleError(
-                    f"This model reads {self.modality}s but the data holds {inputs.modality}s."
+                    f"This model reads {_plural(self.modality)} but the data holds "
+                    f"{_plural(inputs.modality)}."
                 )
             return inputs
         if isinstance(inputs, str) and not inputs.strip():
@@ -103,20 +104,28 @@ class TransferModel:
             if self.modality == "text" and isinstance(inputs, str) and not is_path:
                 return Dataset([inputs], None, "text", ["input 1"])
             return read_inputs(inputs, self.modality, text_column)  # says if it is missing
-        items = list(inputs)
-        if self.modality == "image" and items and all(isinstance(x, Image.Image) for x in items):
-            return Dataset(items, None, "image", [f"image {i + 1}" for i in range(len(items))])
-        if self.modality == "image":
-            paths = [Path(p).expanduser() for p in items]
-            missing = [p for p in paths if not p.is_file()]
-            if missing:
-                raise DataError(f"{missing[0]} is not a file; give paths of image files.")
-            return Dataset(paths, None, "image", [str(p) for p in paths])
-        texts = [str(t) for t in items]
-        empty = next((i for i, t in enumerate(texts) if not t.strip()), None)
-        if empty is not None:
-            raise DataError(f"Input {empty + 1} is an empty text; give a text to predict.")
-        return Dataset(texts, None, "text", [f"input {i + 1}" for i in range(len(texts))])
+        return self._in_memory(inputs)
+
+    def _in_memory(self, inputs: Any) -> Dataset:
+        """Examples in memory (``data.memory``): texts, image paths, PIL images, arrays."""
+        items, modality = examples(inputs, "the input")
+        if modality == "text" and self.modality == "text":
+            empty = next((i for i, t in enumerate(items) if not t.strip()), None)
+            if empty is not None:
+                raise DataError(f"Input {empty + 1} is an empty text; give a text to predict.")
+        if modality == "text" and self.modality == "image":
+            odd = next(x for x in items if not Path(x).expanduser().is_file())
+            raise DataError(f"{odd} is not a file; give paths of image files.")
+        if modality != self.modality:
+            raise IncompatibleError(
+                f"This model reads {_plural(self.modality)} but the input holds "
+                f"{_plural(modality)}."
+            )
+        ds = to_dataset(inputs, None, "input", need_label=False)
+        if ds.skipped:  # one prediction per input: none may be left out
+            raise DataError(f"{ds.skipped[0].where}: {ds.skipped[0].reason}; fix that input.")
+        ds.origins = [f"input {i + 1}" for i in range(len(ds))]  # as a user counts them
+        return ds
 
     def embed(self, inputs: Inputs, progress: Progress = SILENT) -> np.ndarray:
         """Backbone features ``[N, num_features]`` of the inputs."""
@@ -278,3 +287,7 @@ def load_model(directory: str | Path, rebuild: Rebuild | None = None) -> Transfe
     if record.familiarity and (directory / FAMILIARITY_FILE).exists():
         model.familiarity = Familiarity.load(directory, record.familiarity)
     return model
+
+
+def _plural(modality: str) -> str:
+    return {"features": "feature vectors"}.get(modality, f"{modality}s")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from transferkit.backbones import Backbone, create_backbone, default_backbone
+from transferkit.data.memory import labels_in_second_place
 from transferkit.errors import IncompatibleError
 from transferkit.features import FeatureCache
 from transferkit.models import claim
@@ -21,6 +22,23 @@ from transferkit.runtime import device_profile, is_main_process, num_processes
 from transferkit.training.checkpoint import Checkpoints, checkpointing
 
 Workflow = TypeVar("Workflow", bound=Callable[..., Any])
+
+
+def accepts_xy(names_listed: bool = False) -> Callable[[Workflow], Workflow]:
+    """Let ``workflow(data, ...)`` be called as scikit-learn users call ``fit``:
+    ``workflow(X, y, model=...)``. A second positional argument that is labels for data in
+    memory (``data.memory.labels_in_second_place``) is passed on as ``y=``."""
+
+    def wrap(workflow: Workflow) -> Workflow:
+        @functools.wraps(workflow)
+        def run(data: Any, *args: Any, **kwargs: Any) -> Any:
+            if args and "y" not in kwargs and labels_in_second_place(data, args[0], names_listed):
+                kwargs["y"], args = args[0], args[1:]
+            return workflow(data, *args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return wrap
 
 
 def claims_output(workflow: Workflow) -> Workflow:
@@ -60,12 +78,17 @@ def run_fingerprint(workflow: Callable[..., Any], args: tuple, kwargs: dict[str,
     sizes and times of the data's files, and transferkit's version."""
     from importlib import metadata
 
-    plain = (str, int, float, bool, type(None), Path, list, tuple, dict)
+    from transferkit.data.memory import DATA_OPTIONS, digest
+
+    plain = (str, int, float, bool, type(None), Path)
+    values = (*plain, list, tuple, dict)
     call = {
         "workflow": workflow.__name__,
-        "args": [str(a) for a in args],
+        "args": [str(a) if isinstance(a, plain) else digest(a) for a in args],
         "kwargs": {  # --overwrite decides where the result may go, not what it is
-            k: v for k, v in sorted(kwargs.items()) if isinstance(v, plain) and k != "overwrite"
+            k: digest(v) if k in DATA_OPTIONS else v
+            for k, v in sorted(kwargs.items())
+            if k != "overwrite" and (isinstance(v, values) or k in DATA_OPTIONS)
         },
         "version": metadata.version("transferkit"),
     }
@@ -116,6 +139,8 @@ def backbone_for(
 ) -> Backbone:
     """Build and place the named backbone (or the default one for ``modality``), checking
     that it reads what ``data`` holds."""
+    if name is None and modality == "features":  # vectors in memory: as wide as they are
+        name = f"features:{data.width}"
     chosen = name or default_backbone(modality)
     backbone = create_backbone(chosen, pretrained=pretrained, weights=weights)
     if backbone.modality != modality:

@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from transferkit.data import DataConfig, load_splits
+from transferkit.data import DataConfig, Splits, load_splits
+from transferkit.data.memory import InMemory, given_data
 from transferkit.errors import ConfigError, DataError
 from transferkit.evaluation.statistics import mean_ci
 from transferkit.evaluation.studies import Cell, CompareResult, constant_notes, verdicts
@@ -23,7 +24,7 @@ from transferkit.models.artifact import write_atomically, write_json
 from transferkit.progress import SILENT, Progress
 from transferkit.strategies import STRATEGIES
 from transferkit.workflows.assess import predict
-from transferkit.workflows.common import claims_output, feature_cache, output_path
+from transferkit.workflows.common import accepts_xy, claims_output, feature_cache, output_path
 from transferkit.workflows.fit import train
 from transferkit.workflows.prepare import prepare
 
@@ -53,9 +54,10 @@ def _check_sizes(sizes: list[int | str], counts: Counter[str]) -> list[str]:
     return out
 
 
+@accepts_xy()
 @claims_output
 def compare(
-    data: str | Path,
+    data: Any,
     model: str | None = None,
     strategies: tuple[str, ...] | list[str] = ("linear-probe", "finetune", "scratch"),
     sizes: tuple[int | str, ...] | list[int | str] = (4, 16, 64, "all"),
@@ -78,16 +80,12 @@ def compare(
         ci: report confidence intervals (needs at least 2 seeds).
         **data_options: data options as for ``fit`` (``test_split="val"``, columns...).
     """
+    data = given_data(data, data_options)
     if ci and seeds < 2:
         raise ConfigError("A confidence interval needs at least 2 seeds; pass --seeds 2 or more.")
     _ = [STRATEGIES.get(name) for name in strategies]  # an unknown name fails before any work
     out_path = output_path(out, overwrite)
-    splits = load_splits(data, DataConfig.from_dict(data_options), 0, carve_val=False)
-    if splits.test is None:
-        raise DataError(
-            f"{data} has no test split, and compare measures every run on one that no model "
-            "selection touches; add a test/ folder (or test table) or name one with --test-split."
-        )
+    splits = _with_test_split(data, data_options)
     counts = Counter(splits.train.labels or [])
     size_names = _check_sizes(list(sizes), counts)
     shared = feature_cache(cache, engine)
@@ -114,6 +112,21 @@ def compare(
     if out_path is not None:
         result.out = write_atomically(out_path, lambda tmp: _write(tmp, result), overwrite)
     return result
+
+
+def _with_test_split(data: Any, data_options: dict[str, Any]) -> Splits:
+    splits = load_splits(data, DataConfig.from_dict(data_options), 0, carve_val=False)
+    if splits.test is None:
+        where = (
+            "give X_test and y_test"
+            if isinstance(data, InMemory)
+            else "add a test/ folder (or test table) or name one with --test-split"
+        )
+        raise DataError(
+            f"{data} has no test split, and compare measures every run on one that no model "
+            f"selection touches; {where}."
+        )
+    return splits
 
 
 def _cell(

@@ -24,6 +24,7 @@ import numpy as np
 
 from transferkit.data import DataConfig, Dataset, load_splits
 from transferkit.data.load import holds_labels, read_all_inputs
+from transferkit.data.memory import InMemory, given_data
 from transferkit.errors import ConfigError, DataError, IncompatibleError
 from transferkit.evaluation.domain import proxy_a_distance
 from transferkit.evaluation.embedding import adjusted_rand, kmeans, map_2d, scan_k, silhouette
@@ -32,7 +33,13 @@ from transferkit.features import FeatureCache, embed
 from transferkit.models.artifact import write_atomically, write_json
 from transferkit.progress import SILENT, Progress
 from transferkit.scores import knn_accuracy
-from transferkit.workflows.common import backbone_for, claims_output, feature_cache, output_path
+from transferkit.workflows.common import (
+    accepts_xy,
+    backbone_for,
+    claims_output,
+    feature_cache,
+    output_path,
+)
 
 MIN_EXAMPLES = 10
 #: ``label_column`` taken to mean ``labels=False`` (``--label-column none``, spelled like
@@ -52,7 +59,7 @@ def all_examples(data: str | Path, config: DataConfig) -> Dataset:
         [y for d in parts for y in d.labels or []],
         splits.modality,
         [o for d in parts for o in d.origins],
-        name=Path(str(data)).expanduser().name,
+        name=str(data) if isinstance(data, InMemory) else Path(str(data)).expanduser().name,
         skipped=splits.skipped,
     )
 
@@ -138,9 +145,10 @@ def _skipped_note(ds: Dataset) -> list[str]:
     return [f"Left out {len(ds.skipped)} unusable input(s): {first.where} ({first.reason}){more}."]
 
 
+@accepts_xy()
 @claims_output
 def explore(
-    data: str | Path,
+    data: Any,
     model: str | None = None,
     *,
     second: str | Path | None = None,
@@ -154,6 +162,7 @@ def explore(
     progress: Progress = SILENT,
     **data_options: Any,
 ) -> ExploreResult:
+    data = given_data(data, data_options)
     out_path = output_path(out, overwrite)
     if str(data_options.get("label_column") or "").lower() == NO_LABELS:
         labels, data_options = False, {**data_options, "label_column": None}

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from transferkit.data import Splits
+from transferkit.data.memory import given_data
 from transferkit.evaluation import FitMetrics, SplitPredictions, predictions_csv
 from transferkit.features import FeatureCache
 from transferkit.models import TransferModel, save_model
@@ -25,7 +26,7 @@ from transferkit.progress import SILENT, Progress
 from transferkit.runtime import is_main_process
 from transferkit.strategies import StrategyResult
 from transferkit.workflows.assess import assess
-from transferkit.workflows.common import claims_output, feature_cache, output_path
+from transferkit.workflows.common import accepts_xy, claims_output, feature_cache, output_path
 from transferkit.workflows.prepare import Prepared, prepare
 
 
@@ -54,9 +55,10 @@ class FitResult:
         return self.metrics.strategy.notes
 
 
+@accepts_xy()
 @claims_output
 def fit(
-    data: str | Path,
+    data: Any,
     model: str | None = None,
     strategy: str = "linear-probe",
     *,
@@ -74,7 +76,10 @@ def fit(
 
     Args:
         data: a folder of class sub-folders (optionally split into train/val/test), or a
-            CSV/TSV/JSONL file (or a folder of train/dev/test tables) of texts.
+            CSV/TSV/JSONL file (or a folder of train/dev/test tables) of texts; or data in
+            memory, ``fit(X, y, model=...)``: texts, image paths, PIL images, a uint8 image
+            array, a 2-D array of feature vectors or a DataFrame (``data.memory``), with
+            ``X_val``/``y_val`` and ``X_test``/``y_test`` as options.
         model: a backbone name (``transferkit.list_backbones()``) or ``source:name``;
             by default ``mobilenet_v2`` for images and ``all-MiniLM-L6-v2`` for text.
         strategy: how to adapt it (``transferkit.list_strategies()``).
@@ -90,6 +95,7 @@ def fit(
         **options: data options (``DataConfig``) and the strategy's options.
     """
     start = time.perf_counter()
+    data = given_data(data, options)
     out_path = output_path(out, overwrite)
     shared = feature_cache(cache, engine)
     prepared = prepare(data, model, strategy, seed, weights, shared, progress, target, options)

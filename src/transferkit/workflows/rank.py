@@ -8,12 +8,12 @@ resampling the examples for the recommendation's uncertainty.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from transferkit.data import DataConfig, load_splits
+from transferkit.data.memory import given_data
 from transferkit.errors import IncompatibleError, WeightsUnavailableError
 from transferkit.features import FeatureCache
 from transferkit.progress import SILENT, Progress
@@ -43,11 +43,12 @@ from transferkit.ranking.scoring import (
 )
 from transferkit.scores import SCORES
 from transferkit.scores._checks import encode_labels
-from transferkit.workflows.common import feature_cache
+from transferkit.workflows.common import accepts_xy, feature_cache
 
 
+@accepts_xy(names_listed=True)
 def rank(
-    data: str | Path,
+    data: Any,
     models: Models = None,
     scores: list[str] | str | None = None,
     *,
@@ -67,8 +68,7 @@ def rank(
     its uncertainty, and whether the scores agree. No test split is read.
 
     Args:
-        data: what ``fit`` reads (a folder of class folders, a table of texts, a review
-            or digits folder); its training split is scored.
+        data: what ``fit`` reads (a path, or ``X`` with ``y``); its training split is scored.
         models: backbone names (a list, or one comma-separated string), ``Backbone``
             objects, or a mapping of display names to either; by default every registered
             backbone of the data's modality whose weights are installed.
@@ -78,6 +78,7 @@ def rank(
     """
     start = time.perf_counter()
     config = RankConfig(scores=scores, primary=primary, bootstrap=bootstrap)  # "a,b" too
+    data = given_data(data, data_options)
     splits = load_splits(data, DataConfig.from_dict(data_options), seed, carve_val=False)
     train = splits.train  # one class, or too few examples: one sentence here
     codes, _ = encode_labels(train.encode(splits.classes))
