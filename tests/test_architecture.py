@@ -31,6 +31,7 @@ RANKS = {
     "reporting": 7,
     "workflows": 8,
     "cli": 9,
+    "sklearn": 9,  # scikit-learn's estimator API over the workflows
     "__init__": 10,  # the package root: the public API
 }
 MAX_FUNCTION_LINES = 60

@@ -12,8 +12,9 @@ class TransferkitError(Exception):
     """Base class: the message is shown to the user as is."""
 
 
-class DataError(TransferkitError):
-    """The data set cannot be read or cannot be used as given."""
+class DataError(TransferkitError, ValueError):
+    """The data set cannot be read or cannot be used as given (a ``ValueError``, as
+    scikit-learn and Python raise for bad values)."""
 
 
 class ConfigError(TransferkitError, ValueError):
