@@ -26,6 +26,7 @@ RANKS = {
     "features": 3,
     "evaluation": 4,
     "models": 5,
+    "exported": 5,  # runs an export without torch: errors and evaluation.ood only
     "strategies": 6,
     "ranking": 6,
     "reporting": 7,

@@ -134,6 +134,7 @@ def test_a_grid_over_strategies_chooses_on_the_folds_alone():
         {"strategy": ["linear-probe", "finetune"]},
         cv=3,
     ).fit(X, y)
-    scores = dict(zip(grid.cv_results_["param_strategy"], grid.cv_results_["mean_test_score"]))
+    results = grid.cv_results_
+    scores = dict(zip(results["param_strategy"], results["mean_test_score"], strict=True))
     assert grid.best_params_["strategy"] == max(scores, key=scores.get)
     assert grid.best_estimator_.strategy == grid.best_params_["strategy"]

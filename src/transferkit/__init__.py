@@ -23,6 +23,7 @@ _WHERE = {
     "compare": "transferkit.workflows.compare",
     "create_backbone": "transferkit.backbones.registry",
     "explore": "transferkit.workflows.explore",
+    "export": "transferkit.workflows.export",
     "fit": "transferkit.workflows.fit",
     "list_backbones": "transferkit.backbones.registry",
     "list_strategies": "transferkit.strategies.base",

@@ -112,13 +112,13 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any, **fit_params: Any) -> TransferClassifier:
-        import transferkit
+        from transferkit.workflows.fit import fit
 
         X = self._checked(X, reset=True)
         y = column_or_1d(np.asarray(y) if not hasattr(y, "shape") else y, warn=True)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
-        result = transferkit.fit(
+        result = fit(
             X,
             [str(v) for v in y.tolist()],
             model=self.model,
@@ -202,7 +202,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, directory: str | Path) -> TransferClassifier:
         """An estimator saved by ``save``, fitted and ready to predict."""
-        import transferkit
+        from transferkit.workflows.load import load
 
         where = Path(directory)
         try:
@@ -214,7 +214,7 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
                 "is missing or damaged); load it with transferkit.load instead."
             ) from None
         estimator = cls(**params)
-        estimator.model_ = transferkit.load(where)
+        estimator.model_ = load(where)
         estimator.classes_ = np.array(labels)
         estimator._columns = estimator._order_of(estimator.model_.classes_)
         return estimator
@@ -289,7 +289,7 @@ def _model_files(model: Any) -> dict[str, bytes]:
 
 
 def _model_from_files(files: dict[str, bytes]) -> Any:
-    import transferkit
+    from transferkit.workflows.load import load
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "model"
@@ -303,7 +303,7 @@ def _model_from_files(files: dict[str, bytes]) -> Any:
                 path.write_bytes(data)
 
         write_atomically(root, fill)
-        return transferkit.load(root)
+        return load(root)
 
 
 __all__ = ["TransferClassifier", "TransferEmbedder"]

@@ -77,16 +77,31 @@ class ImagePreprocessing(Preprocessing):
                 T.RandomResizedCrop(self.size, scale=(0.35, 1.0), interpolation=interp),
                 T.RandomHorizontalFlip(),
             ]
-        else:
-            geometry = [T.Resize(self.resize, interpolation=interp), T.CenterCrop(self.size)]
+            return T.Compose(
+                [
+                    T.ToImage(),
+                    *geometry,
+                    T.ToDtype(torch.float32, scale=True),
+                    T.Normalize(list(self.mean), list(self.std)),
+                ]
+            )
+        # Evaluation resizes and crops the PIL image (torchvision hands it to Pillow), so a
+        # reader with Pillow and numpy alone (``export.reader``) computes the same pixels;
+        # resizing the tensor instead differs by one grey level here and there, which moved
+        # MobileNetV2's ImageNet probabilities by up to 4e-3.
         return T.Compose(
             [
+                T.Resize(self.resize, interpolation=interp),
+                T.CenterCrop(self.size),
                 T.ToImage(),
-                *geometry,
                 T.ToDtype(torch.float32, scale=True),
                 T.Normalize(list(self.mean), list(self.std)),
             ]
         )
+
+    def key(self) -> str:
+        # "pil": evaluation resizes with Pillow (features cached before that are not reused)
+        return json.dumps({**self.to_dict(), "resampler": "pil"}, sort_keys=True)
 
     def prepare(self, raw: Any, augment: bool = False) -> torch.Tensor:
         image = raw if isinstance(raw, Image.Image) else load_image(raw)

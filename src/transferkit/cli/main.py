@@ -15,6 +15,7 @@ import click
 
 from transferkit.cli.catalog import models, scores, strategies
 from transferkit.cli.console import err, escape
+from transferkit.cli.export import export
 from transferkit.cli.fit import fit
 from transferkit.cli.rank import rank_command
 from transferkit.cli.studies import adapt, compare, explore
@@ -43,6 +44,7 @@ for command in (
     compare,
     explore,
     adapt,
+    export,
 ):
     cli.add_command(command)
 

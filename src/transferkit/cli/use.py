@@ -30,7 +30,7 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
     run = PredictRun.from_dict({k: v for k, v in values.items() if v is not None})
     if run.out:
         writable_file(Path(run.out), run.overwrite)
-    model = load(model_dir)
+    model = model_dir_only(load(model_dir), model_dir)
     if model.modality == "image" or all(Path(p).exists() for p in inputs):
         parts = [model.as_dataset(p, run.text_column) for p in inputs]
     else:
@@ -50,6 +50,16 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
         click.echo(rendered, nl=False)
     else:
         out.print(rendered)
+
+
+def model_dir_only(model: Any, model_dir: str) -> Any:
+    """The command line predicts with model directories; an export is for other places."""
+    if not hasattr(model, "as_dataset"):
+        raise ConfigError(
+            f"{model_dir} is an ONNX export; predict with the model directory it came from, "
+            "or in Python with transferkit.load(DIR).predict(...)."
+        )
+    return model
 
 
 def writable_file(path: Path, overwrite: bool) -> None:
@@ -101,7 +111,7 @@ def evaluate(model_dir: str, data: str, **values: Any) -> None:
     from transferkit.workflows.load import load
 
     run = EvaluateRun.from_dict({k: v for k, v in values.items() if v is not None})
-    model = load(model_dir)
+    model = model_dir_only(load(model_dir), model_dir)
     recorded = model.record.data.get("config", {})
     # read the data the way the model's training data was read (same columns)
     columns = {k: recorded[k] for k in ("text_column", "label_column") if recorded.get(k)}

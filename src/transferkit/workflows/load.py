@@ -5,14 +5,18 @@ changed beyond the head (LoRA's adapters) from the record, before the weights lo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from transferkit.errors import ModelDirError, TransferkitError
-from transferkit.features import FeatureCache
-from transferkit.models import Classifier, ModelRecord, TransferModel, load_model
-from transferkit.strategies import STRATEGIES
+from transferkit.exported import reader
+
+if TYPE_CHECKING:
+    from transferkit.models import Classifier, ModelRecord, TransferModel
 
 
 def _rebuild(classifier: Classifier, record: ModelRecord) -> None:
+    from transferkit.strategies import STRATEGIES
+
     if record.strategy.name not in STRATEGIES:
         return
     try:
@@ -24,8 +28,15 @@ def _rebuild(classifier: Classifier, record: ModelRecord) -> None:
         ) from None
 
 
-def load(directory: str | Path) -> TransferModel:
-    """Load a model directory written by ``fit`` (or by an earlier transferkit)."""
+def load(directory: str | Path) -> TransferModel | Any:
+    """Load a model directory written by ``fit`` (or by an earlier transferkit), or an
+    export written by ``export`` (``exported.reader``: that needs no PyTorch, and this
+    function imports none for it)."""
+    if reader.is_export(directory):
+        return reader.load(directory)
+    from transferkit.features import FeatureCache
+    from transferkit.models import load_model
+
     model = load_model(directory, rebuild=_rebuild)
     model.cache = FeatureCache() if model.record.backbone_frozen else None
     return model
