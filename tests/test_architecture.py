@@ -31,9 +31,10 @@ RANKS = {
     "ranking": 6,
     "reporting": 7,
     "workflows": 8,
-    "cli": 9,
     "sklearn": 9,  # scikit-learn's estimator API over the workflows
-    "__init__": 10,  # the package root: the public API
+    "serving": 9,  # HTTP over the workflows
+    "cli": 10,
+    "__init__": 11,  # the package root: the public API
 }
 MAX_FUNCTION_LINES = 60
 

@@ -40,6 +40,7 @@ class Preprocessing(ABC):
 
 
 _INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
+RESAMPLERS = ("pil", "tensor")
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,21 @@ class ImagePreprocessing(Preprocessing):
     std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     interpolation: str = "bilinear"
     modality: str = "image"
+    #: how evaluation resizes: "pil" (Pillow, on the decoded image; what ``export.reader``
+    #: reproduces exactly) or "tensor" (torchvision on the tensor; models saved before
+    #: 0.1's export keep it, so they predict what their run reported)
+    resampler: str = "pil"
 
     def __post_init__(self) -> None:
         if self.interpolation not in _INTERPOLATIONS:
             raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}")
+        if self.resampler not in RESAMPLERS:
+            raise ValueError(f"resampler must be one of {RESAMPLERS}")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ImagePreprocessing:
-        d = {k: v for k, v in d.items() if k != "modality"}
+        """From a model directory's record; one without ``resampler`` predates it."""
+        d = {"resampler": "tensor", **{k: v for k, v in d.items() if k != "modality"}}
         d["mean"], d["std"] = tuple(d["mean"]), tuple(d["std"])
         return cls(**d)
 
@@ -72,36 +80,21 @@ class ImagePreprocessing(Preprocessing):
         from torchvision.transforms import v2 as T
 
         interp = getattr(T.InterpolationMode, self.interpolation.upper())
+        scale = [T.ToDtype(torch.float32, scale=True), T.Normalize(list(self.mean), list(self.std))]
         if augment:
             geometry = [
                 T.RandomResizedCrop(self.size, scale=(0.35, 1.0), interpolation=interp),
                 T.RandomHorizontalFlip(),
             ]
-            return T.Compose(
-                [
-                    T.ToImage(),
-                    *geometry,
-                    T.ToDtype(torch.float32, scale=True),
-                    T.Normalize(list(self.mean), list(self.std)),
-                ]
-            )
-        # Evaluation resizes and crops the PIL image (torchvision hands it to Pillow), so a
-        # reader with Pillow and numpy alone (``export.reader``) computes the same pixels;
-        # resizing the tensor instead differs by one grey level here and there, which moved
+            return T.Compose([T.ToImage(), *geometry, *scale])
+        geometry = [T.Resize(self.resize, interpolation=interp), T.CenterCrop(self.size)]
+        if self.resampler == "tensor":
+            return T.Compose([T.ToImage(), *geometry, *scale])
+        # Pillow resizes and crops the decoded image (torchvision hands a PIL image to it),
+        # so a reader with Pillow and numpy alone (``exported.reader``) computes the same
+        # pixels; resizing the tensor differs by one grey level here and there, which moved
         # MobileNetV2's ImageNet probabilities by up to 4e-3.
-        return T.Compose(
-            [
-                T.Resize(self.resize, interpolation=interp),
-                T.CenterCrop(self.size),
-                T.ToImage(),
-                T.ToDtype(torch.float32, scale=True),
-                T.Normalize(list(self.mean), list(self.std)),
-            ]
-        )
-
-    def key(self) -> str:
-        # "pil": evaluation resizes with Pillow (features cached before that are not reused)
-        return json.dumps({**self.to_dict(), "resampler": "pil"}, sort_keys=True)
+        return T.Compose([*geometry, T.ToImage(), *scale])
 
     def prepare(self, raw: Any, augment: bool = False) -> torch.Tensor:
         image = raw if isinstance(raw, Image.Image) else load_image(raw)

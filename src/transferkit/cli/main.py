@@ -18,6 +18,7 @@ from transferkit.cli.console import err, escape
 from transferkit.cli.export import export
 from transferkit.cli.fit import fit
 from transferkit.cli.rank import rank_command
+from transferkit.cli.serve import serve
 from transferkit.cli.studies import adapt, compare, explore
 from transferkit.cli.use import evaluate, predict
 from transferkit.errors import TransferkitError
@@ -45,6 +46,7 @@ for command in (
     explore,
     adapt,
     export,
+    serve,
 ):
     cli.add_command(command)
 

@@ -163,6 +163,7 @@ def _read_spec(directory: Path) -> dict[str, Any]:
     if ok and spec["modality"] == "image":
         prep = spec.get("preprocessing")
         ok = isinstance(prep, dict) and prep.get("interpolation") in _RESAMPLE
+        ok = ok and prep.get("resampler") == "pil"
         ok = ok and all(
             isinstance(prep.get(k), int) and 0 < prep[k] <= 4096 for k in ("size", "resize")
         )

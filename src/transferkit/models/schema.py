@@ -106,7 +106,13 @@ def _fields(spec: dict[str, Check], required: tuple[str, ...] = ()) -> Check:
 def _preprocessing(value: Any) -> str | None:
     side = _integer(1, MAX_IMAGE_SIDE)
     channel = _number(-1e3, 1e3)
-    spec = {"size": side, "resize": side, "interpolation": _string, "modality": _string}
+    spec = {
+        "size": side,
+        "resize": side,
+        "interpolation": _string,
+        "modality": _string,
+        "resampler": _string,
+    }
     if (wrong := _fields(spec, ("size", "resize", "mean", "std"))(value)) is not None:
         return wrong
     unknown = set(value) - {*spec, "mean", "std"}
@@ -118,6 +124,8 @@ def _preprocessing(value: Any) -> str | None:
             return f"{key!r} is not three finite numbers"
     if any(s == 0 for s in value["std"]):
         return "'std' has a zero"
+    if value.get("resampler", "tensor") not in ("pil", "tensor"):
+        return f"'resampler' is {value['resampler']!r}, not pil or tensor"
     if value.get("interpolation", "bilinear") not in INTERPOLATIONS:
         return (
             f"'interpolation' is {value['interpolation']!r}, not one of {', '.join(INTERPOLATIONS)}"

@@ -86,6 +86,12 @@ def export(
             f"{backbone.source} runs in ONNX Runtime already, as a graph transferkit cannot "
             "trace into a larger one; export a model trained on a PyTorch backbone."
         )
+    if getattr(backbone.preprocessing, "resampler", "pil") != "pil":
+        raise IncompatibleError(
+            f"{model_dir} was trained by an earlier transferkit that resized images as "
+            "tensors, which a reader without PyTorch cannot reproduce exactly; fit it again "
+            "to export it."
+        )
     backbone.use_channels_last(False)
     task = next(iter(model.tasks_))
     whole = _Whole(
