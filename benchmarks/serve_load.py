@@ -33,11 +33,12 @@ import time
 from pathlib import Path
 
 import transferkit
-from benchmarks._common import machine_info, write_result
+from benchmarks._common import RESULTS, machine_info, write_result
 from transferkit.runtime import data_root
 
 SETTINGS = {
     "batching": ["--max-batch", "32", "--max-wait-ms", "5"],
+    "batching, no wait": ["--max-batch", "32", "--max-wait-ms", "0"],
     "no batching": ["--max-batch", "1", "--max-wait-ms", "0"],
 }
 
@@ -152,6 +153,8 @@ def _cycled(bodies: list[bytes], n: int) -> list[bytes]:
 def measure(model_dir: Path, good: list[bytes], bad: list[bytes], args) -> dict:
     out: dict = {}
     for setting, extra in SETTINGS.items():
+        if setting not in args.settings:
+            continue
         proc, port = start(model_dir, extra)
         runs = {"rss_mb_ready": _rss_mb(proc.pid)}
         for c in (1, 8, 32):
@@ -180,11 +183,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--max-seconds", type=float, default=240)
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    parser.add_argument("--merge", action="store_true", help="add to the results file")
     args = parser.parse_args()
     result = {"machine": machine_info(), "requests_per_run": args.requests, "models": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for name, (model_dir, good, bad) in _models(data_root(), Path(tmp)).items():
             result["models"][name] = measure(model_dir, good, bad, args)
+    if args.merge:  # the settings run now replace theirs in the earlier results
+        earlier = json.loads((RESULTS / "serve_load.json").read_text())
+        for name, row in result["models"].items():
+            earlier["models"].setdefault(name, {}).update(row)
+            for setting in row:
+                earlier["models"][name][setting]["machine"] = result["machine"]
+        result = earlier
     print(write_result("serve_load", result))
 
 
