@@ -20,14 +20,15 @@ from transferkit.errors import ConfigError
     default=32,
     show_default=True,
     type=int,
-    help="Largest batch of inputs run at once (1 with --max-wait-ms 0: no batching).",
+    help="Largest batch of inputs run at once (1: no batching).",
 )
 @click.option(
     "--max-wait-ms",
-    default=5.0,
+    default=0.0,
     show_default=True,
     type=float,
-    help="How long a request waits for others to join its batch.",
+    help="How long a batch waits for more requests; 0: it takes what queued while the "
+    "last batch ran (measured best or equal but for images at concurrency 32).",
 )
 @click.option(
     "--max-body-mb",

@@ -122,7 +122,7 @@ def make_app(
     model_dir: str | Path,
     *,
     max_batch: int = 32,
-    max_wait_ms: float = 5.0,
+    max_wait_ms: float = 0.0,
     max_body: int = 20 * 2**20,
     max_items: int = 64,
 ) -> FastAPI:
