@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import os
 import random
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,6 +42,23 @@ def backbone_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         lambda self, batch: calls.append(len(batch)) or original(self, batch),
     )
     return calls
+
+
+@pytest.fixture
+def passes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Examples each backbone embedded (by source name), counted at the one function that
+    runs a backbone over inputs to features (any backbone, ONNX engine included)."""
+    import transferkit.features.extract as extract
+
+    counts: Counter[str] = Counter()
+    original = extract.forward_features
+
+    def counted(backbone: Any, inputs: Any, **kw: Any) -> Any:
+        counts[backbone.source] += len(inputs)
+        return original(backbone, inputs, **kw)
+
+    monkeypatch.setattr(extract, "forward_features", counted)
+    return counts
 
 
 def make_image(kind: int, rng: random.Random, size: int = 40) -> Image.Image:

@@ -5,7 +5,6 @@ pickle, a model directory."""
 from __future__ import annotations
 
 import pickle
-from collections import Counter
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import transferkit
-import transferkit.features.extract as extract
 from tests.conftest import make_text
 from transferkit.errors import ModelDirError
 from transferkit.sklearn import TransferClassifier, TransferEmbedder
@@ -52,21 +50,6 @@ def _texts(n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
     rng = random.Random(seed)
     y = np.array([i % 2 for i in range(n)])
     return [make_text(int(label), rng) for label in y], y
-
-
-@pytest.fixture
-def passes(monkeypatch):
-    """Examples each backbone embedded (by source name), counted at the one function that
-    runs a backbone over inputs to features."""
-    counts: Counter[str] = Counter()
-    original = extract.forward_features
-
-    def counted(backbone, inputs, **kw):
-        counts[backbone.source] += len(inputs)
-        return original(backbone, inputs, **kw)
-
-    monkeypatch.setattr(extract, "forward_features", counted)
-    return counts
 
 
 def test_labels_keep_their_type_and_order():
