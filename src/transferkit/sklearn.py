@@ -130,7 +130,6 @@ class TransferClassifier(ClassifierMixin, BaseEstimator):
             **fit_params,
         )
         self.model_ = result.model
-        self.model_.cache = result.model.cache if self.cache else None
         self.fit_metrics_ = result.metrics.to_dict()
         self.fit_notes_ = list(result.notes)
         self._columns = self._order_of(self.model_.classes_)
@@ -231,20 +230,19 @@ class TransferEmbedder(TransformerMixin, BaseEstimator):
         self.cache = cache
 
     def fit(self, X: Any, y: Any = None) -> TransferEmbedder:
-        from transferkit.backbones import default_backbone
         from transferkit.data.memory import examples
 
-        _, modality = examples(X)
-        self.backbone_name_ = self.model or default_backbone(modality)
+        self.modality_ = examples(X)[1]
         self._build()
         self.n_features_out_ = self.backbone_.num_features
         return self
 
     def _build(self) -> None:
-        from transferkit.backbones import create_backbone
         from transferkit.features import FeatureCache
+        from transferkit.workflows.common import backbone_for
 
-        self.backbone_ = create_backbone(self.backbone_name_).eval()
+        # built and placed as fit places it (device, memory layout), the modality checked
+        self.backbone_ = backbone_for(self.model, self.modality_, "X").eval()
         self.cache_ = FeatureCache() if self.cache else None
 
     def transform(self, X: Any) -> np.ndarray:
@@ -265,7 +263,7 @@ class TransferEmbedder(TransformerMixin, BaseEstimator):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        if "backbone_name_" in state:
+        if "modality_" in state:
             self._build()
 
 

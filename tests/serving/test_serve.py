@@ -31,6 +31,7 @@ class Server:
     """A ``transferkit serve`` subprocess and a small HTTP client for it."""
 
     def __init__(self, model_dir: Path, *extra: str) -> None:
+        self.model_dir = model_dir
         self.port = _free_port()
         command = [sys.executable, "-m", "transferkit.cli.main", "serve", str(model_dir)]
         self.process = subprocess.Popen(
@@ -185,3 +186,17 @@ def test_it_binds_to_loopback_by_default(image_server):
         local = [line.split()[1] for line in fh.readlines()[1:]]
     listening = [addr for addr in local if addr.endswith(":" + port)]
     assert listening and all(addr.startswith("0100007F") for addr in listening), listening
+
+
+def test_an_export_is_served_as_its_model_directory(image_server, tmp_path):
+    from PIL import Image
+
+    from transferkit.serving.app import Predictor
+
+    server, _, files = image_server
+    model_dir = server.model_dir
+    transferkit.export(model_dir, tmp_path / "onnx")
+    images = [Image.open(f).convert("RGB") for f in files[:4]]
+    exported, direct = Predictor(tmp_path / "onnx")(images), Predictor(model_dir)(images)
+    assert [p["label"] for p in exported] == [p["label"] for p in direct]
+    assert [p["unfamiliar"] for p in exported] == [p["unfamiliar"] for p in direct]

@@ -83,12 +83,11 @@ def serve(
         )
     settings = {"max_batch": max_batch, "max_wait_ms": max_wait_ms}
     settings.update(max_body=int(max_body_mb * 2**20), max_items=max_items)
+    app = make_app(model_dir, **settings)  # loads now: a bad directory fails here
     err.print(f"Serving {escape(model_dir)} on http://{escape(host)}:{port} (docs at /docs)")
     if workers == 1:
-        app = make_app(model_dir, **settings)  # loads now: a bad directory fails here
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
-    make_app(model_dir, **settings)  # check it loads before starting the workers
     os.environ[MODEL_ENV] = os.path.abspath(model_dir)
     os.environ["TRANSFERKIT_SERVE_SETTINGS"] = json.dumps(settings)
     uvicorn.run(

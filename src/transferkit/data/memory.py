@@ -93,7 +93,7 @@ class InMemory:
     @property
     def width(self) -> int:
         """How many numbers each example of ``X`` holds, for feature vectors."""
-        return len(examples(self.X)[0][0])
+        return int(np.shape(self.X[0])[0])
 
     def digest(self) -> str:
         """Equal for equal contents (what a resumed run must match), whatever the objects."""
@@ -183,7 +183,7 @@ def to_dataset(
             columns, rows, role, text_column, label_column, on_bad_input, need_label, tasks
         )
     inputs, modality = examples(X, role)
-    ds, kept = _checked(inputs, modality, role, on_bad_input)
+    ds, kept = checked(inputs, modality, role, on_bad_input)
     if y is None:
         if need_label:
             raise DataError(f"{role} has no labels; give y (one label per example).")
@@ -236,7 +236,7 @@ def _from_array(X: np.ndarray, role: str) -> tuple[list[Any], str]:
     )
 
 
-def _checked(
+def checked(
     inputs: list[Any], modality: str, role: str, on_bad_input: str
 ) -> tuple[Dataset, list[int]]:
     """The usable examples, and where they stand in ``inputs``; the others skipped and
@@ -333,6 +333,7 @@ def _as_list(obj: Any) -> list[Any]:
 
 __all__ = [
     "InMemory",
+    "checked",
     "digest",
     "examples",
     "given_data",

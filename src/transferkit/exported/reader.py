@@ -68,12 +68,21 @@ class ExportedModel:
     def predict(self, inputs: Any, batch_size: int = 32) -> list[str]:
         return [self.classes_[i] for i in self.predict_proba(inputs, batch_size).argmax(axis=1)]
 
+    def predictions(self, inputs: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and unfamiliar-input flags (``None`` without the check), from
+        one pass of the graph."""
+        proba, features = self.outputs(inputs)
+        if self.familiarity is None:
+            return proba, None
+        detector, k, threshold = self.familiarity
+        return proba, detector.score(features, k=k) > threshold
+
     def unfamiliar(self, inputs: Any) -> np.ndarray:
         """True for inputs unlike anything the model was trained on."""
-        if self.familiarity is None:
+        flags = self.predictions(inputs)[1]
+        if flags is None:
             raise ModelDirError(f"{self.directory} was exported without a familiarity check.")
-        detector, k, threshold = self.familiarity
-        return detector.score(self.outputs(inputs)[1], k=k) > threshold
+        return flags
 
     # -- inputs ------------------------------------------------------------------------
     def _items(self, inputs: Any) -> list[Any]:

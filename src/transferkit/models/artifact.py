@@ -132,6 +132,23 @@ def write_model_files(network: Any, backbone: Any, directory: Path) -> None:
     backbone.save_files(directory / BACKBONE_FILES)
 
 
+def model_digest(directory: Path) -> str:
+    """SHA-256 naming the model a directory holds: its ``config.json``, which records the
+    weights' SHA-256 (a directory from before those digests: the weights too); for an
+    export, ``export.json`` and the graph."""
+    h = hashlib.sha256()
+    names = ["config.json", "export.json", "model.onnx"]
+    try:
+        if not json.loads((directory / CONFIG).read_text()).get("checksums"):
+            names.append("model.safetensors")
+    except (OSError, ValueError, AttributeError):
+        names.append("model.safetensors")
+    for name in names:
+        if (directory / name).is_file():
+            h.update(name.encode() + b"\0" + (directory / name).read_bytes())
+    return h.hexdigest()
+
+
 def write_config(record: ModelRecord, directory: Path) -> None:
     """``config.json``, with the digests of the weight files already in ``directory``."""
     digests = {n: file_digest(directory / n) for n in CHECKED_FILES if (directory / n).exists()}

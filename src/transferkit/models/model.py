@@ -17,7 +17,7 @@ import torch
 
 from transferkit.data.dataset import Dataset
 from transferkit.data.load import read_dataset, read_inputs
-from transferkit.data.memory import examples, to_dataset
+from transferkit.data.memory import checked, examples
 from transferkit.errors import DataError, IncompatibleError, NotFittedError
 from transferkit.evaluation.metrics import classification_metrics, softmax
 from transferkit.evaluation.results import SplitMetrics, Subset
@@ -121,7 +121,7 @@ class TransferModel:
                 f"This model reads {_plural(self.modality)} but the input holds "
                 f"{_plural(modality)}."
             )
-        ds = to_dataset(inputs, None, "input", need_label=False)
+        ds, _ = checked(items, modality, "input", "skip")  # the examples converted above
         if ds.skipped:  # one prediction per input: none may be left out
             raise DataError(f"{ds.skipped[0].where}: {ds.skipped[0].reason}; fix that input.")
         ds.origins = [f"input {i + 1}" for i in range(len(ds))]  # as a user counts them

@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 
 from transferkit.data.dataset import Dataset
 from transferkit.errors import TransferkitError
+from transferkit.models.artifact import model_digest
 from transferkit.serving.batcher import Batcher
 from transferkit.serving.limits import BodyLimit
 from transferkit.workflows.load import load
@@ -83,13 +84,12 @@ class Predictor:
         self.digest = model_digest(directory)
 
     def __call__(self, items: list[Any]) -> list[dict[str, Any]]:
-        if hasattr(self.model, "predictions"):
+        if hasattr(self.model, "as_dataset"):  # a model directory (an export has none)
             origins = [f"input {i + 1}" for i in range(len(items))]
             got = self.model.predictions(Dataset(items, None, self.modality, origins))
             proba, flags = got.proba, got.unfamiliar
-        else:  # an export
-            proba, _ = self.model.outputs(items)
-            flags = self.model.unfamiliar(items) if self.model.familiarity else None
+        else:  # an export: one pass gives both
+            proba, flags = self.model.predictions(items)
         return [
             {
                 "label": self.classes[int(p.argmax())],
@@ -105,17 +105,6 @@ class Predictor:
         from PIL import Image
 
         return Image.new("RGB", (64, 64))
-
-
-def model_digest(directory: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors", "export.json", "model.onnx"):
-        path = directory / name
-        if path.is_file():
-            h.update(name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
 
 
 def make_app(

@@ -13,7 +13,6 @@ measures it on ants/bees and SST-2).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from torch import nn
 
 from transferkit.errors import ConfigError, IncompatibleError
 from transferkit.exported import reader
-from transferkit.models.artifact import write_atomically
+from transferkit.models.artifact import model_digest, write_atomically
 from transferkit.models.heads import task_slices
 from transferkit.workflows.common import output_path
 from transferkit.workflows.load import load
@@ -181,7 +180,7 @@ def _spec(model: Any, task: str, model_dir: Path, quantize: str | None) -> dict[
         "temperature": record.calibration.temperature(task),
         "quantize": quantize,
         "opset": OPSET,
-        "model_sha256": _digest(model_dir),
+        "model_sha256": model_digest(model_dir),
     }
     if model.modality == "image":
         spec["preprocessing"] = prep.to_dict()
@@ -195,16 +194,6 @@ def _spec(model: Any, task: str, model_dir: Path, quantize: str | None) -> dict[
     if model.familiarity is not None:
         spec["familiarity"] = model.familiarity.describe()
     return spec
-
-
-def _digest(model_dir: Path) -> str:
-    """SHA-256 of the model directory's config and weights: which model this export is."""
-    h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors"):
-        path = model_dir / name
-        if path.is_file():
-            h.update(name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
 
 
 __all__ = ["ExportResult", "export"]
