@@ -30,6 +30,21 @@ class DataConfig(Config):
     )
     text_column: str | None = option(None, "Column holding the text (detected when unambiguous).")
     label_column: str | None = option(None, "Column holding the label (detected when unambiguous).")
+    path_column: str | None = option(
+        None,
+        "Column of a table holding file paths (recordings or images), relative to the "
+        "table's folder; detected when one column is named path, file, audio or image.",
+    )
+    group_column: str | None = option(
+        None,
+        "Column naming each example's group (speaker, patient, site): validation carved "
+        "from train never shares a group with it.",
+    )
+    test_group: str | None = option(
+        None,
+        "Hold out every example of this group as the test split (needs --group-column); "
+        "the rest is train.",
+    )
     tasks: list[str] | None = option(  # noqa: RUF009 - a dataclass field with help text
         None,
         "Label columns learnt jointly by the multitask strategy (e.g. sentiment,topic); "
@@ -56,6 +71,15 @@ class DataConfig(Config):
             raise ConfigError(f"The tasks {', '.join(self.tasks)} repeat a column; name each once.")
         if self.max_train is not None and self.shots is not None:
             raise ConfigError("Give either max_train or shots, not both.")
+        if self.test_group is not None and self.group_column is None:
+            raise ConfigError(
+                "--test-group names a group of the --group-column; give that column too."
+            )
+        if self.test_group is not None and self.test_split not in (None, "none"):
+            raise ConfigError(
+                "Give either --test-group or --test-split, not both: each says what the test "
+                "split is."
+            )
         if self.val_split and self.test_split and self.val_split == self.test_split:
             raise ConfigError(
                 f"The validation and test splits are both {self.val_split!r}; the test split "

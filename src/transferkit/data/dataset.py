@@ -39,7 +39,9 @@ class Dataset:
 
     ``inputs`` are paths (images) or strings (texts); ``origins`` name each example for
     messages ("train/ants/1.jpg", "train.tsv row 12"). ``tasks`` holds every label column
-    of a multi-task data set by name (``labels`` is the main one).
+    of a multi-task data set by name (``labels`` is the main one). ``groups`` names the
+    group of each example (a speaker, a patient, a site) when the data says it: splits
+    carved from it never put one group on two sides.
     """
 
     inputs: list[Any]
@@ -49,10 +51,13 @@ class Dataset:
     name: str = ""
     skipped: list[Skipped] = field(default_factory=list)
     tasks: dict[str, list[str]] = field(default_factory=dict)
+    groups: list[str] | None = None
 
     def __post_init__(self) -> None:
         if self.labels is not None and len(self.labels) != len(self.inputs):
             raise ValueError("inputs and labels differ in length")
+        if self.groups is not None and len(self.groups) != len(self.inputs):
+            raise ValueError("inputs and groups differ in length")
         if len(self.origins) != len(self.inputs):
             raise ValueError("inputs and origins differ in length")
 
@@ -68,6 +73,7 @@ class Dataset:
             [self.origins[i] for i in idx],
             name if name is not None else self.name,
             tasks={t: [v[i] for i in idx] for t, v in self.tasks.items()},
+            groups=[self.groups[i] for i in idx] if self.groups is not None else None,
         )
 
     def class_counts(self) -> dict[str, int]:

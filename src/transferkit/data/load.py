@@ -15,6 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from transferkit.data.audio import (
+    is_audio_file,
+    list_audio,
+    looks_like_audio_folder,
+    read_audio_folder,
+)
 from transferkit.data.config import DataConfig
 from transferkit.data.dataset import Dataset, Skipped, Splits, handle_bad_input
 from transferkit.data.digits import (
@@ -31,9 +37,15 @@ from transferkit.data.images import (
     looks_like_image_folder,
     read_image_folder,
 )
+from transferkit.data.manifests import path_column
 from transferkit.data.memory import InMemory
 from transferkit.data.reviews import looks_like_review_folder, read_review_folder
-from transferkit.data.splits import per_class_sample, stratified_sample, stratified_split
+from transferkit.data.splits import (
+    group_split,
+    per_class_sample,
+    stratified_sample,
+    stratified_split,
+)
 from transferkit.data.tables import (
     TABLE_SUFFIXES,
     is_table_file,
@@ -56,7 +68,7 @@ def _split_parts(root: Path) -> dict[str, Path]:
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
             continue
-        if child.is_dir() and looks_like_image_folder(child):
+        if child.is_dir() and (looks_like_image_folder(child) or looks_like_audio_folder(child)):
             parts[child.name] = child
         elif is_table_file(child):
             parts.setdefault(child.stem, child)
@@ -74,10 +86,27 @@ def _read_part(
             if not config.tasks:
                 ds.tasks = {}  # single-task use of a two-label data set
             return ds
+        if config.group_column is not None:
+            raise DataError(
+                f"--group-column names a column of a table, but {path} is a folder; list the "
+                "files with their groups in a CSV manifest (path, label and group columns)."
+            )
+        if looks_like_audio_folder(path) and not looks_like_image_folder(path):
+            return read_audio_folder(path, config.on_bad_input, display_root)
         return read_image_folder(path, config.on_bad_input, display_root)
     return read_table(
-        path, config.text_column, config.label_column, config.on_bad_input, need_label, config.tasks
+        path,
+        config.text_column,
+        config.label_column,
+        config.on_bad_input,
+        need_label,
+        config.tasks,
+        _given(config),
     )
+
+
+def _given(config: DataConfig) -> dict[str, str | None]:
+    return {"path": config.path_column, "group": config.group_column}
 
 
 def read_dataset(
@@ -125,6 +154,8 @@ def load_splits(
     config = config or DataConfig()
     read = _read_memory if isinstance(path, InMemory) else _read_path
     train, val, test, origins = read(path, config)
+    if config.test_group is not None:
+        train, test, origins = hold_out_group(train, test, config.test_group, origins)
     skipped = [s for ds in (train, val, test) if ds is not None for s in ds.skipped]
     _columns_apply(train, config, path)
     if len(set(train.labels or [])) < 2:
@@ -194,25 +225,59 @@ def _columns_apply(train: Dataset, config: DataConfig, root: object) -> None:
         for name in ("text_column", "label_column")
         if getattr(config, name, None)
     ]
-    if given and train.modality == "image":
+    from_table = Path(train.name).suffix.lower() in TABLE_SUFFIXES
+    if given and train.modality in ("image", "audio") and not from_table:
         raise DataError(
-            f"{' and '.join(given)} name columns of a table, but {root} holds images in "
-            "class folders; drop them."
+            f"{' and '.join(given)} name columns of a table, but {root} holds "
+            f"{'images' if train.modality == 'image' else 'recordings'} in class "
+            "folders; drop them."
         )
 
 
 def carve_validation(splits: Splits, config: DataConfig, seed: int) -> Splits:
-    """Hold out a stratified, seeded ``val_fraction`` of train as the validation split."""
+    """Hold out a stratified, seeded ``val_fraction`` of train as the validation split;
+    when the examples have groups, whole groups are held out (``group_split``)."""
     train = splits.train
-    keep, held = stratified_split(
-        train.labels or [], config.val_fraction, seed, splits.train_origin
-    )
+    if train.groups is not None:
+        keep, held = group_split(
+            train.labels or [], train.groups, config.val_fraction, seed, splits.train_origin
+        )
+        how = f"whole groups of {splits.train_origin} ({len(set(train.groups[i] for i in held))})"
+    else:
+        keep, held = stratified_split(
+            train.labels or [], config.val_fraction, seed, splits.train_origin
+        )
+        how = f"{config.val_fraction:.0%} of {splits.train_origin}, stratified"
     return replace(
         splits,
         train=train.subset(keep, train.name),
         val=train.subset(held, f"validation carved from {splits.train_origin}"),
-        val_origin=f"{config.val_fraction:.0%} of {splits.train_origin}, stratified, seed {seed}",
+        val_origin=f"{how}, seed {seed}",
     )
+
+
+def hold_out_group(
+    train: Dataset, test: Dataset | None, group: str, origins: dict[str, str | None]
+) -> tuple[Dataset, Dataset, dict[str, str | None]]:
+    """Every example of ``group`` as the test split, the rest as train."""
+    if test is not None:
+        raise DataError(
+            "The data already has a test split, so --test-group would make a second one; drop "
+            "one of them (--test-split none ignores the data's test split)."
+        )
+    groups = train.groups or []
+    if group not in groups:
+        known = sorted(set(groups))
+        raise DataError(
+            f"No group {group!r} in the data (groups: {', '.join(known[:20])}"
+            f"{', ...' if len(known) > 20 else ''}); fix --test-group."
+        )
+    inside = [i for i, g in enumerate(groups) if g == group]
+    rest = [i for i, g in enumerate(groups) if g != group]
+    if not rest:
+        raise DataError(f"Every example is in group {group!r}; nothing is left to train on.")
+    where = f"group {group!r} (held out, never used for selection)"
+    return train.subset(rest), train.subset(inside, f"group {group}"), {**origins, "test": where}
 
 
 def _from_parts(
@@ -337,16 +402,25 @@ def read_inputs(path: str | Path, modality: str, text_column: str | None = None)
         )
     if not p.exists():
         raise DataError(f"{p} does not exist; check the path.")
-    if modality == "image":
-        files = list_images(p)
-        if p.is_file() and not is_image_file(p):
-            raise DataError(f"{p} is not an image file; give images or a folder of them.")
+    if modality in ("image", "audio") and not is_table_file(p):
+        lister, owns, noun = (
+            (list_images, is_image_file, "image")
+            if modality == "image"
+            else (list_audio, is_audio_file, "audio")
+        )
+        files = lister(p)
+        if p.is_file() and not owns(p):
+            raise DataError(f"{p} is not an {noun} file; give {noun} files or a folder of them.")
         if not files:
-            raise DataError(f"No image files found in {p}.")
-        return Dataset(list(files), None, "image", [str(f) for f in files], name=p.name)
+            raise DataError(f"No {noun} files found in {p}.")
+        return Dataset(list(files), None, modality, [str(f) for f in files], name=p.name)
     if is_table_file(p):
         ds = read_table(p, text_column, None, "error", need_label=False)
-        return Dataset(ds.inputs, None, "text", ds.origins, name=p.name)
+        if ds.modality != modality:
+            raise IncompatibleError(
+                f"{p} lists {ds.modality} but the model reads {modality}; give {modality}."
+            )
+        return Dataset(ds.inputs, None, modality, ds.origins, name=p.name)
     if p.is_file():
         try:
             lines = [ln.strip() for ln in p.read_text(encoding="utf-8-sig").splitlines()]
@@ -375,13 +449,23 @@ def read_unlabelled(path: str | Path, modality: str, config: DataConfig | None =
     config = config or DataConfig()
     root = Path(path).expanduser()
     _must_exist(root)
-    holds_text = is_table_file(root) or looks_like_review_folder(root)
-    if holds_text != (modality == "text"):
+    held = _kind_of(root, config)
+    if held != modality:
         raise IncompatibleError(
-            f"{root} holds {'texts' if holds_text else 'images'} but the model reads "
-            f"{modality}s; give target data of the same kind as the source."
+            f"{root} holds {held} data but the model reads {modality}; give target data of "
+            "the same kind as the source."
         )
-    if modality == "image":
+    if modality == "audio":
+        parts = _split_parts(root) if root.is_dir() else {}
+        part = parts.get(TRAIN_NAME, root)
+        ds = (
+            _read_part(part, config, root, need_label=False)
+            if is_table_file(part) or looks_like_audio_folder(part)
+            else read_inputs(part, "audio")
+        )
+        order = sorted(range(len(ds)), key=lambda i: content_key(ds.inputs[i]))
+        ds = ds.subset(order)
+    elif modality == "image":
         parts = _split_parts(root) if root.is_dir() else {}
         ds = _read_part(parts[TRAIN_NAME], config, root) if parts else read_inputs(root, "image")
         # ordered by content, not path: folder names (labels) cannot change what training sees
@@ -393,6 +477,23 @@ def read_unlabelled(path: str | Path, modality: str, config: DataConfig | None =
     if not len(ds):
         raise DataError(f"{root} holds no examples; give the target domain's inputs.")
     return Dataset(ds.inputs, None, ds.modality, ds.origins, name=root.name)
+
+
+def _kind_of(root: Path, config: DataConfig) -> str:
+    """The modality a data set holds: a table lists texts or (a manifest) files."""
+    if looks_like_review_folder(root):
+        return "text"
+    parts = _split_parts(root) if root.is_dir() else {}
+    first = parts.get(TRAIN_NAME, root)
+    if is_table_file(first):
+        columns, rows = read_rows(first)
+        media = path_column(columns, rows, first.name, config.path_column) if rows else None
+        return media[1].modality if media else "text"
+    if looks_like_audio_folder(first) or (
+        first.is_dir() and any(map(is_audio_file, first.iterdir()))
+    ):
+        return "audio"
+    return "image"
 
 
 #: Plain-text files read as one text per line (a table's suffixes are in TABLE_SUFFIXES).
@@ -483,10 +584,14 @@ def _read_lines(path: Path) -> Dataset:
 
 
 def _read_texts(path: Path, config: DataConfig) -> Dataset:
-    """The text column of a table; a label column, if any, is left unread."""
+    """The text column of a table (or the files of a manifest); a label column, if any,
+    is left unread."""
     columns, rows = read_rows(path)
     if not rows:
         raise DataError(f"{path} has no rows; give a file with a header and one row per example.")
+    if path_column(columns, rows, path.name, config.path_column) is not None:
+        ds = read_table(path, None, None, config.on_bad_input, False, None, _given(config))
+        return Dataset(ds.inputs, None, ds.modality, ds.origins, path.name, ds.skipped)
     text_col, _ = pick_columns(columns, rows, path, config.text_column, None, need_label=False)
     header_lines = 0 if path.suffix.lower() in (".jsonl", ".ndjson") else 1
     inputs, origins, skipped = [], [], []

@@ -62,3 +62,39 @@ def per_class_sample(labels: Sequence[str], shots: int, seed: int) -> np.ndarray
             )
         picked.append(rng.permutation(idx)[:shots])
     return np.sort(np.concatenate(picked))
+
+
+def group_split(
+    labels: Sequence[str],
+    groups: Sequence[str],
+    fraction: float,
+    seed: int,
+    where: str = "the training data",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split indices into (kept, held out) by whole groups: groups in a seeded order are
+    held out until about ``fraction`` of the examples are, at least one group and never
+    all. Every class must stay on the kept side; groups are skipped that would take a
+    class's last examples with them."""
+    arr = np.asarray(groups, dtype=object)
+    names = sorted(set(groups))
+    if len(names) < 2:
+        raise DataError(
+            f"{where} holds a single group ({names[0] if names else 'none'}), so no group can "
+            "be held out for validation; give examples of more groups or a validation split."
+        )
+    order = np.random.default_rng(seed).permutation(len(names))
+    lab = np.asarray(labels, dtype=object)
+    held = np.zeros(len(arr), dtype=bool)
+    for j in order:
+        if held.sum() >= fraction * len(arr) and held.any():
+            break
+        trial = held | (arr == names[j])
+        if trial.all() or set(lab[~trial]) != set(lab):
+            continue
+        held = trial
+    if not held.any():
+        raise DataError(
+            f"Every group of {where} holds the only examples of some class, so none can be "
+            "held out for validation; give a validation split."
+        )
+    return np.flatnonzero(~held), np.flatnonzero(held)

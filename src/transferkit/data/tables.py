@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from transferkit.data.dataset import Dataset, handle_bad_input
+from transferkit.data.manifests import manifest_dataset, must_have_column, path_column, read_groups
 from transferkit.errors import DataError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
@@ -175,9 +176,11 @@ def read_table(
     on_bad_input: str,
     need_label: bool = True,
     tasks: list[str] | None = None,
+    columns_given: dict[str, str | None] | None = None,
 ) -> Dataset:
     """A table as a Dataset; with ``tasks``, every named label column is read (the first is
-    the main label) and a row missing any of them is a bad row."""
+    the main label) and a row missing any of them is a bad row. ``columns_given`` may name
+    the ``path`` column of a manifest (``data.manifests``) and the ``group`` column."""
     columns, rows = read_rows(path)
     if not rows:
         raise DataError(f"{path} has no rows; give a file with a header and one row per example.")
@@ -192,6 +195,8 @@ def read_table(
         need_label,
         tasks,
         header_lines,
+        columns_given,
+        path.parent,
     )
 
 
@@ -205,9 +210,57 @@ def table_dataset(
     need_label: bool = True,
     tasks: list[str] | None = None,
     header_lines: int = 0,
+    columns_given: dict[str, str | None] | None = None,
+    base: Path | None = None,
 ) -> Dataset:
     """Rows of named columns (a table file's, a DataFrame's) as a Dataset; ``name`` names
-    the table in messages and origins ("train.csv row 12")."""
+    the table in messages and origins ("train.csv row 12"). A manifest's paths are
+    relative to ``base``."""
+    given = columns_given or {}
+    group = given.get("group")
+    if group is not None:
+        must_have_column(columns, group, name, "--group-column")
+    media = path_column(columns, rows, name, given.get("path"))
+    if media is not None:
+        if tasks:
+            raise DataError(f"{name} names files; --tasks applies to tables of texts, drop it.")
+        label_col = label_column or _by_name([c for c in columns if c != media[0]], LABEL_NAMES)
+        if label_col is not None:
+            must_have_column(columns, label_col, name, "--label-column")
+        if label_col is None and need_label:
+            raise DataError(
+                f"Cannot tell which column of {name} holds the labels (columns: "
+                f"{', '.join(columns)}); pass --label-column NAME."
+            )
+        ds, kept = manifest_dataset(
+            rows, name, base or Path.cwd(), media, label_col, on_bad_input, header_lines
+        )
+        return read_groups(ds, rows, kept, group, name) if group else ds
+    ds, kept = _text_rows(
+        columns,
+        rows,
+        name,
+        text_column,
+        label_column,
+        on_bad_input,
+        need_label,
+        tasks,
+        header_lines,
+    )
+    return read_groups(ds, rows, kept, group, name) if group else ds
+
+
+def _text_rows(
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    name: str,
+    text_column: str | None,
+    label_column: str | None,
+    on_bad_input: str,
+    need_label: bool,
+    tasks: list[str] | None,
+    header_lines: int,
+) -> tuple[Dataset, list[int]]:
     missing = [t for t in tasks or [] if t not in columns]
     if missing:
         raise DataError(
@@ -219,7 +272,7 @@ def table_dataset(
         columns, rows, Path(name), text_column, main_label, need_label
     )
     label_cols = list(tasks) if tasks else ([label_col] if label_col else [])
-    inputs, origins, skipped = [], [], []
+    inputs, origins, skipped, kept = [], [], [], []
     values: dict[str, list[str]] = {c: [] for c in label_cols}
     for i, row in enumerate(rows):
         where = f"{name} row {i + 1 + header_lines}"
@@ -238,13 +291,14 @@ def table_dataset(
             continue
         inputs.append(text)
         origins.append(where)
+        kept.append(i)
         for c, v in labels.items():
             values[c].append(v)
     if not inputs:
         raise DataError(f"{name} has no usable rows (every text or label is empty).")
     for c in label_cols:
         _one_spelling_per_number(values[c], name, c)
-    return Dataset(
+    ds = Dataset(
         inputs,
         values[label_cols[0]] if label_cols else None,
         "text",
@@ -253,3 +307,4 @@ def table_dataset(
         skipped=skipped,
         tasks=values if tasks else {},
     )
+    return ds, kept

@@ -63,8 +63,9 @@ class LoraConfig(FinetuneConfig):
 
 
 #: The last part of the name of an attention block's query and value projections, in the
-#: architectures Hugging Face ships (BERT's query/value, Llama's q_proj/v_proj, ...).
-ATTENTION_PROJECTIONS = ("query", "value", "q_proj", "v_proj", "q_lin", "v_lin")
+#: architectures Hugging Face ships (BERT's query/value, Llama's q_proj/v_proj, ...), and
+#: a fused query-key-value projection (Whisper's here, ViT's in timm).
+ATTENTION_PROJECTIONS = ("query", "value", "q_proj", "v_proj", "q_lin", "v_lin", "qkv")
 
 
 def lora_targets(backbone: Backbone, layers: str = "auto") -> list[str]:
