@@ -111,6 +111,11 @@ def judgement_lines(m: FitMetrics) -> list[str]:
             parts.append(
                 f"paraphrase AUC {f.paraphrase_auc_before:.3f} -> {f.paraphrase_auc_after:.3f}"
             )
+        if f.speaker_eer_before is not None and f.speaker_eer_after is not None:
+            parts.append(
+                f"speaker verification error (EER) {f.speaker_eer_before:.3f} -> "
+                f"{f.speaker_eer_after:.3f}"
+            )
         lines.append(f"Forgetting ({f.probe}): {'; '.join(parts)}.")
     return lines
 

@@ -6,6 +6,9 @@
   original 1,000-class head predicts the same class before and after adaptation.
 * Text: how well the encoder still tells paraphrase pairs from unrelated pairs (ROC AUC of
   cosine similarity on a small probe written for the project), before and after.
+* Audio whose examples name their groups (speakers): how well the features still verify
+  that two held-out recordings share a speaker (equal error rate of the cosine over all
+  pairs), before and after: a speaker encoder's source skill.
 """
 
 from __future__ import annotations
@@ -51,9 +54,11 @@ def measure_forgetting(
     probe_inputs: Sequence[Any],
     adapted_features: np.ndarray | None = None,
     cache: FeatureCache | None = None,
+    probe_groups: Sequence[str] | None = None,
 ) -> Forgetting:
-    """Forgetting figures on held-out ``probe_inputs`` (images), or on the paraphrase probe
-    (text). ``adapted_features`` may be passed when already computed."""
+    """Forgetting figures on held-out ``probe_inputs`` (images, recordings), or on the
+    paraphrase probe (text). ``adapted_features`` may be passed when already computed;
+    ``probe_groups`` (speakers of the recordings) adds the verification error rates."""
     if original.modality == "text":
         sentences = [s for pair in PAIRS for s in pair]
         before, _ = embed(original, sentences, cache=cache)
@@ -68,8 +73,29 @@ def measure_forgetting(
     after = adapted_features if adapted_features is not None else embed(adapted, probe_inputs)[0]
     z0, z1 = source_predictions(original, before), source_predictions(adapted, after)
     agreement = float(np.mean(z0 == z1)) if z0 is not None and z1 is not None else None
+    noun = "recordings" if original.modality == "audio" else "images"
+    verifiable = probe_groups is not None and len(set(probe_groups)) >= 2
     return Forgetting(
         cka=linear_cka(before, after),
-        probe=f"{len(probe_inputs)} held-out images",
+        probe=f"{len(probe_inputs)} held-out {noun}",
         source_agreement=agreement,
+        speaker_eer_before=equal_error_rate(before, probe_groups) if verifiable else None,
+        speaker_eer_after=equal_error_rate(after, probe_groups) if verifiable else None,
     )
+
+
+def equal_error_rate(features: np.ndarray, groups: Sequence[str], most: int = 600) -> float:
+    """Where false accepts equal false rejects when every pair of examples is called the
+    same group iff the cosine of its features exceeds a threshold (a seeded sample of at
+    most ``most`` examples, so at most 180,000 pairs)."""
+    from sklearn.metrics import roc_curve
+
+    idx = np.random.default_rng(0).permutation(len(features))[:most]
+    z = features[idx] / np.linalg.norm(features[idx], axis=1, keepdims=True).clip(min=1e-12)
+    g = np.asarray(groups, dtype=object)[idx]
+    upper = np.triu_indices(len(z), k=1)
+    scores = (z @ z.T)[upper]
+    same = (g[:, None] == g[None, :])[upper]
+    fpr, tpr, _ = roc_curve(same, scores)
+    i = int(np.argmin(np.abs((1 - tpr) - fpr)))
+    return float((fpr[i] + 1 - tpr[i]) / 2)

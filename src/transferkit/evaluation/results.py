@@ -112,6 +112,10 @@ class Forgetting:
     source_agreement: float | None = None
     paraphrase_auc_before: float | None = None
     paraphrase_auc_after: float | None = None
+    #: audio with groups (speakers): equal error rate of verifying that two recordings
+    #: share a speaker by the cosine of their features (lower is better)
+    speaker_eer_before: float | None = None
+    speaker_eer_after: float | None = None
 
 
 @dataclass

@@ -130,7 +130,13 @@ def _forgetting(metrics: FitMetrics) -> Section | None:
     if f.paraphrase_auc_before is not None:
         rows.append(["paraphrase detection AUC before", f.paraphrase_auc_before])
         rows.append(["paraphrase detection AUC after", f.paraphrase_auc_after])
-    text = f"Measured on {f.probe}: 1.0 means the pretrained model's skill is untouched."
+    if f.speaker_eer_before is not None:
+        rows.append(["speaker verification equal error rate before", f.speaker_eer_before])
+        rows.append(["speaker verification equal error rate after", f.speaker_eer_after])
+    text = (
+        f"Measured on {f.probe}: a similarity of 1.0 means the pretrained model's skill is "
+        "untouched (and an error rate that stays put)."
+    )
     return Section("Forgetting", text=text, table=Table(["measure", "value"], rows))
 
 

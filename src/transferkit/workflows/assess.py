@@ -245,7 +245,12 @@ def forgetting(
         return None
     name, ds = held[-1] if held else ("train", prepared.splits.train)
     return measure_forgetting(
-        original, model.backbone, ds.inputs, features.get(name), prepared.context.cache
+        original,
+        model.backbone,
+        ds.inputs,
+        features.get(name),
+        prepared.context.cache,
+        ds.groups,
     )
 
 

@@ -1,0 +1,265 @@
+"""The FSDD study: spoken digits and their speakers, through pretrained speech encoders.
+
+Free Spoken Digit Dataset (``fsdd/recordings/<digit>_<speaker>_<index>.wav``, 3,000
+recordings, 6 speakers). The manifests this writes (paths and labels, never the audio)
+go to a temporary folder. Every row is measured in the same run as its baselines:
+
+* (a) digits on the usual split (index 0-4 of every digit and speaker is test);
+* (b) digits with each speaker held out in turn (``--group-column speaker --test-group``);
+* (c) speaker identity (6 classes) on the usual split;
+* (d) ``adapt`` from 5 labelled speakers to the 6th, unlabelled, against source-only;
+* ``speed``: a linear probe on all 3,000 recordings against one pass of the encoder.
+
+Baselines: MFCC statistics and logistic regression written by hand (no transferkit), and
+``audio-cnn`` trained from scratch by transferkit.
+
+    .venv/bin/python -m benchmarks.fsdd_study [--parts a b c d speed] [--finetune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import transferkit
+from benchmarks._common import machine_info, write_result
+from transferkit.features import FeatureCache
+from transferkit.runtime import data_root
+
+SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
+PROBES = ("whisper-tiny.en", "whisper-tiny.en-layers", "resemblyzer")
+
+
+def recordings(root: Path) -> list[tuple[str, str, str, int]]:
+    rows = []
+    for f in sorted((root / "fsdd" / "recordings").glob("*.wav")):
+        digit, speaker, index = f.stem.split("_")
+        rows.append((str(f), digit, speaker, int(index)))
+    return rows
+
+
+def write_manifest(path: Path, rows: list[tuple[str, str, str, int]], label: int = 1) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["path", "label", "speaker"])
+        w.writerows((r[0], r[label], r[2]) for r in rows)
+    return path
+
+
+def manifests(root: Path, tmp: Path) -> dict[str, Any]:
+    rows = recordings(root)
+    usual = {"train": [r for r in rows if r[3] > 4], "test": [r for r in rows if r[3] <= 4]}
+    for split, part in usual.items():
+        write_manifest(tmp / "digits" / f"{split}.csv", part)
+        write_manifest(tmp / "speakers" / f"{split}.csv", part, label=2)
+    out: dict[str, Any] = {
+        "a": tmp / "digits",
+        "c": tmp / "speakers",
+        "all": write_manifest(tmp / "all.csv", rows),
+    }
+    for s in SPEAKERS:
+        write_manifest(tmp / "adapt" / f"without-{s}.csv", [r for r in rows if r[2] != s])
+        write_manifest(tmp / "adapt" / f"only-{s}.csv", [r for r in rows if r[2] == s])
+    return out
+
+
+# -- the by-hand baseline: what a user writes with soundfile, numpy and scikit-learn --------
+def mfcc_stats(path: str) -> np.ndarray:
+    """20 MFCCs and their deltas at 8 kHz (32 ms windows, 10 ms hop), mean and std."""
+    import soundfile as sf
+    from scipy.fft import dct
+    from transformers.audio_utils import mel_filter_bank
+
+    x, rate = sf.read(path, dtype="float32")
+    n_fft, hop = 256, 80
+    x = np.pad(x, n_fft // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop] * np.hanning(n_fft)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    bank = mel_filter_bank(n_fft // 2 + 1, 40, 0.0, rate / 2, rate, "slaney", "slaney")
+    mfcc = dct(np.log(power @ bank + 1e-6), type=2, norm="ortho", axis=1)[:, :20]
+    delta = np.gradient(mfcc, axis=0)
+    return np.concatenate([mfcc.mean(0), mfcc.std(0), delta.mean(0), delta.std(0)])
+
+
+def mfcc_baseline(train: list, test: list, label: int, cache: dict[str, np.ndarray]) -> float:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def feats(rows: list) -> np.ndarray:
+        return np.stack([cache.setdefault(r[0], mfcc_stats(r[0])) for r in rows])
+
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+    clf.fit(feats(train), [r[label] for r in train])
+    return float(clf.score(feats(test), [r[label] for r in test]))
+
+
+# -- transferkit rows ----------------------------------------------------------------------
+def tk_fit(data: Any, model: str, strategy: str, cache: FeatureCache, **options: Any) -> dict:
+    start = time.perf_counter()
+    r = transferkit.fit(data, model=model, strategy=strategy, cache=cache, **options)
+    return {
+        "accuracy": r.accuracy,
+        "held_out": r.held_out,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def methods(finetune: bool, scratch: bool) -> list[tuple[str, str, dict]]:
+    rows = [(m, "linear-probe", {}) for m in PROBES]
+    if finetune:
+        rows += [("whisper-tiny.en", "finetune", {}), ("resemblyzer", "finetune", {})]
+    if scratch:
+        rows.append(("audio-cnn", "scratch", {}))
+    return rows
+
+
+def run_usual(part: str, data: Path, label: int, args: Any, ctx: dict) -> list[dict]:
+    rows = recordings(args.data)
+    train, test = [r for r in rows if r[3] > 4], [r for r in rows if r[3] <= 4]
+    out = [{"part": part, "method": "MFCC + logistic regression (by hand)"}]
+    out[0]["accuracy"] = mfcc_baseline(train, test, label, ctx["mfcc"])
+    for model, strategy, options in methods(args.finetune, True):
+        row = tk_fit(data, model, strategy, ctx["cache"], test_split="test", **options)
+        out.append({"part": part, "method": f"{model} {strategy}", **row})
+    return out
+
+
+def run_held_out(args: Any, ctx: dict) -> list[dict]:
+    rows = recordings(args.data)
+    found: dict[str, list[float]] = {}
+    for s in SPEAKERS:
+        train, test = [r for r in rows if r[2] != s], [r for r in rows if r[2] == s]
+        found.setdefault("MFCC + logistic regression (by hand)", []).append(
+            mfcc_baseline(train, test, 1, ctx["mfcc"])
+        )
+        for model, strategy, options in methods(args.finetune, args.scratch_b):
+            row = tk_fit(
+                ctx["all"],
+                model,
+                strategy,
+                ctx["cache"],
+                group_column="speaker",
+                test_group=s,
+                **options,
+            )
+            found.setdefault(f"{model} {strategy}", []).append(row["accuracy"])
+        print(f"  (b) {s}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in found.items()), flush=True)
+    return [
+        {
+            "part": "b",
+            "method": k,
+            "accuracy": statistics.mean(v),
+            "spread": statistics.stdev(v),
+            "per_speaker": dict(zip(SPEAKERS, v, strict=True)),
+        }
+        for k, v in found.items()
+    ]
+
+
+def run_adapt(args: Any, ctx: dict, tmp: Path) -> list[dict]:
+    found: dict[str, list[float]] = {}
+    for model in ("whisper-tiny.en", "resemblyzer"):
+        for s in SPEAKERS:
+            source, target = tmp / "adapt" / f"without-{s}.csv", tmp / "adapt" / f"only-{s}.csv"
+            for method in args.adapt_methods:
+                r = transferkit.adapt(
+                    source, target, model, method, target_labels=True, cache=ctx["cache"]
+                )
+                found.setdefault(f"{model} {method}", []).append(r.target_metrics.accuracy)
+            print(
+                f"  (d) {model} -> {s}: "
+                + ", ".join(
+                    f"{k.split()[-1]} {v[-1]:.3f}" for k, v in found.items() if k.startswith(model)
+                ),
+                flush=True,
+            )
+    return [
+        {
+            "part": "d",
+            "method": k,
+            "accuracy": statistics.mean(v),
+            "spread": statistics.stdev(v),
+            "per_speaker": dict(zip(SPEAKERS, v, strict=True)),
+        }
+        for k, v in found.items()
+    ]
+
+
+def run_speed(args: Any, ctx: dict) -> list[dict]:
+    """The floor: decode, front end and one encoder pass over all 3,000, batch 64; then
+    ``fit`` with the cache off (so it embeds them too), alternating, median of 3."""
+    import torch
+
+    from transferkit.backbones import create_backbone
+
+    files = [r[0] for r in recordings(args.data)]
+    backbone = create_backbone("whisper-tiny.en")
+
+    def floor() -> float:
+        start = time.perf_counter()
+        with torch.inference_mode():
+            for i in range(0, len(files), 64):
+                batch = backbone.collate([backbone.prepare(f) for f in files[i : i + 64]])
+                backbone.forward_features(batch)
+        return time.perf_counter() - start
+
+    def probe() -> float:
+        start = time.perf_counter()
+        transferkit.fit(ctx["all"], model="whisper-tiny.en", strategy="linear-probe", cache=False)
+        return time.perf_counter() - start
+
+    floors, probes = [], []
+    for _ in range(args.repeats):
+        floors.append(floor())
+        probes.append(probe())
+        print(f"  speed: floor {floors[-1]:.1f} s, probe {probes[-1]:.1f} s", flush=True)
+    ratios = [p / f for p, f in zip(probes, floors, strict=True)]
+    return [
+        {
+            "part": "speed",
+            "floor_seconds": floors,
+            "probe_seconds": probes,
+            "ratio_median": statistics.median(ratios),
+        }
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=data_root())
+    parser.add_argument("--parts", nargs="+", default=["a", "b", "c", "d", "speed"])
+    parser.add_argument("--finetune", action="store_true", help="add fine-tuning rows")
+    parser.add_argument("--scratch-b", action="store_true", help="audio-cnn scratch in (b)")
+    parser.add_argument("--adapt-methods", nargs="+", default=["source-only", "coral", "mcc"])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    out: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        ctx = {**manifests(args.data, tmp), "cache": FeatureCache(tmp / "cache"), "mfcc": {}}
+        for part in args.parts:
+            if part in ("a", "c"):
+                out += run_usual(part, ctx[part], 1 if part == "a" else 2, args, ctx)
+            elif part == "b":
+                out += run_held_out(args, ctx)
+            elif part == "d":
+                out += run_adapt(args, ctx, tmp)
+            elif part == "speed":
+                out += run_speed(args, ctx)
+            for row in out:
+                if row["part"] == part:
+                    print(part, row, flush=True)
+    write_result("fsdd_study", {"machine": machine_info(), "rows": out, "parts": args.parts})
+
+
+if __name__ == "__main__":
+    main()
