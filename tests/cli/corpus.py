@@ -907,6 +907,181 @@ EDGE_CASES = [
     ),
 ]
 
+
+def _sound(path: Path, seconds: float = 0.4, rate: int = 8000, **kw: object) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(int(seconds * rate)) / rate
+    freq = 300 if "low" in str(path) else 900
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), rate, **kw)
+
+
+def _recordings(extra: Callable[[Path], None] | None = None, manifest: bool = False) -> Make:
+    """``rec/{low,high}/<n>.wav`` (four tones each), one bad file written by ``extra``,
+    and with ``manifest`` a ``rec.csv`` listing them with a speaker column."""
+
+    def make(tmp: Path) -> None:
+        rows = ["path,label,speaker"]
+        for label in ("low", "high"):
+            for i in range(4):
+                _sound(tmp / "rec" / label / f"{i}.wav")
+                rows.append(f"rec/{label}/{i}.wav,{label},s{i % 2}")
+        if extra is not None:
+            extra(tmp / "rec")
+        if manifest:
+            (tmp / "rec.csv").write_text("\n".join(rows) + "\n")
+
+    return make
+
+
+def _silent(folder: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(folder / "low" / "quiet.wav", np.zeros(4000, dtype=np.float32), 8000)
+
+
+def _missing_row(folder: Path) -> None:
+    (folder.parent / "rec.csv").write_text(
+        "path,label\n"
+        + "".join(f"rec/{c}/{i}.wav,{c}\n" for c in ("low", "high") for i in range(4))
+        + "rec/low/gone.wav,low\n"
+    )
+
+
+FIT_AUDIO = ("fit", "-m", "mfcc")
+
+#: issue 17: recordings
+AUDIO_CASES = [
+    Case(
+        "corrupt-recording",
+        (*FIT_AUDIO, "{tmp}/rec"),
+        "bad.wav",
+        outcome="skip",
+        make=_recordings(lambda f: (f / "low" / "bad.wav").write_bytes(b"RIFF\0\0\0\0WAVEjunk")),
+        what="a .wav file that is not audio",
+    ),
+    Case(
+        "zero-length-recording",
+        (*FIT_AUDIO, "{tmp}/rec"),
+        "empty.wav",
+        outcome="skip",
+        make=_recordings(lambda f: _sound(f / "low" / "empty.wav", seconds=0)),
+        what="a recording with no samples",
+    ),
+    Case(
+        "silent-recording",
+        (*FIT_AUDIO, "{tmp}/rec"),
+        "quiet.wav",
+        outcome="skip",
+        make=_recordings(_silent),
+        what="a recording of pure silence",
+    ),
+    Case(
+        "silent-recording-error",
+        (*FIT_AUDIO, "{tmp}/rec", "--on-bad-input", "error"),
+        "silent",
+        make=_recordings(_silent),
+        what="a silent recording under --on-bad-input error",
+    ),
+    Case(
+        "one-hour-recording",
+        (*FIT_AUDIO, "{tmp}/rec"),
+        "session.wav",
+        outcome="skip",
+        make=_recordings(
+            lambda f: _sound(f / "high" / "session.wav", 3600, 4000, subtype="PCM_U8")
+        ),
+        what="a one-hour recording among clips",
+    ),
+    Case(
+        "twelve-channel-recording",
+        (*FIT_AUDIO, "{tmp}/rec"),
+        "many.wav",
+        outcome="skip",
+        make=_recordings(lambda f: _multichannel(f / "high" / "many.wav", 12)),
+        what="a recording with 12 channels",
+    ),
+    Case(
+        "stereo-recording",
+        (*FIT_AUDIO, "{tmp}/rec"),
+        "Model not saved",
+        outcome="ok",
+        make=_recordings(lambda f: _multichannel(f / "high" / "stereo.wav", 2)),
+        what="a stereo recording among mono ones (mixed to mono)",
+    ),
+    Case(
+        "manifest-missing-file",
+        (*FIT_AUDIO, "{tmp}/rec.csv"),
+        "gone.wav does not exist",
+        outcome="skip",
+        make=_recordings(_missing_row),
+        what="a manifest row naming a file that is not there",
+    ),
+    Case(
+        "manifest-wrong-path-column",
+        (*FIT_AUDIO, "{tmp}/rec.csv", "--path-column", "label"),
+        "does not name audio or image files",
+        make=_recordings(manifest=True),
+    ),
+    Case(
+        "group-column-missing",
+        (*FIT_AUDIO, "{tmp}/rec.csv", "--group-column", "voice"),
+        "no column 'voice'",
+        make=_recordings(manifest=True),
+    ),
+    Case(
+        "group-column-on-a-folder",
+        (*FIT_AUDIO, "{tmp}/rec", "--group-column", "speaker"),
+        "manifest",
+        make=_recordings(),
+    ),
+    Case(
+        "test-group-unknown",
+        (*FIT_AUDIO, "{tmp}/rec.csv", "--group-column", "speaker", "--test-group", "s9"),
+        "No group 's9'",
+        make=_recordings(manifest=True),
+    ),
+    Case(
+        "test-group-without-column",
+        (*FIT_AUDIO, "{tmp}/rec.csv", "--test-group", "s1"),
+        "give that column too",
+        make=_recordings(manifest=True),
+    ),
+    Case(
+        "scratch-cnn-as-pretrained",
+        ("fit", "-m", "audio-cnn", "{tmp}/rec"),
+        "--strategy scratch",
+        make=_recordings(),
+        what="the from-scratch audio CNN asked for pretrained features",
+    ),
+    Case(
+        "hf-audio-offline",
+        ("fit", "-m", "hf:facebook/wav2vec2-base", "{tmp}/rec"),
+        "hub cannot be reached",
+        make=_recordings(),
+        what="a Hugging Face speech model that is not cached, offline",
+    ),
+    Case(
+        "audio-model-given-images",
+        ("fit", "-m", "mfcc", "{images}"),
+        "audio",
+        what="an audio backbone on a folder of images",
+    ),
+]
+
+
+def _multichannel(path: Path, channels: int) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(3200) / 8000
+    wave = 0.3 * np.sin(2 * np.pi * 500 * t)
+    sf.write(path, np.stack([wave] * channels, 1).astype(np.float32), 8000)
+
+
 CASES = (
     DATA_CASES
     + MORE_DATA_CASES
@@ -918,6 +1093,7 @@ CASES = (
     + MORE_USE_CASES
     + STUDY_CASES
     + EDGE_CASES
+    + AUDIO_CASES
 )
 
 

@@ -254,7 +254,8 @@ def all_minilm_l6_v2(
 
 @register_source(
     "hf",
-    description="any Hugging Face text encoder, by hub id (from the local cache) or local folder",
+    description="any Hugging Face text or speech encoder (BERT family, wav2vec 2.0, HuBERT, "
+    "WavLM, Whisper), by hub id (from the local cache) or local folder",
     example="hf:bert-base-uncased",
     needs_files=True,
 )
@@ -266,4 +267,18 @@ def hf_backbone(
     else:
         path = Path(name).expanduser()
         source = str(path.resolve()) if path.is_dir() else f"hf:{name}"
-    return build_hf_text(name, source, pretrained, files, weights)
+    folder = files if files is not None else _local_folder(name, source)
+    from transferkit.backbones.huggingface_audio import AUDIO_TYPES, build_hf_audio, model_type
+
+    if model_type(folder) in AUDIO_TYPES:
+        _quiet_transformers()
+        state = load_state_dict(weights) if weights is not None else None
+        try:
+            return build_hf_audio(folder, source, pretrained and not files and not weights, state)
+        except (ValueError, OSError, KeyError, TypeError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(
+                f"Cannot load {source} as a Hugging Face audio model ({reason}); give a model "
+                "folder with its config.json and preprocessor_config.json."
+            ) from None
+    return build_hf_text(str(folder), source, pretrained, files, weights)

@@ -90,6 +90,7 @@ def compare(args: tuple[str, ...], option_pairs: tuple[str, ...], **values: Any)
         ci=cfg.ci,
         cache=cfg.cache,
         options=options,
+        scratch_model=cfg.scratch_model,
         progress=progress(),
         **data_options,
     )
@@ -134,7 +135,7 @@ def explore(data: str, **values: Any) -> None:
     result = run(
         data, progress=progress(), **cfg.to_dict(), **given(values, DataConfig.field_names())
     )
-    noun = "texts" if result.modality == "text" else "images"
+    noun = {"text": "texts", "audio": "recordings"}.get(result.modality, "images")
     labels = f"{len(result.classes)} classes" if result.labelled else "no labels"
     out.print(f"{result.n} {noun}, {labels}; map by {result.method}.")
     out.print(f"k-means: {k_choice_sentence(result.k, result.k_source, result.silhouette)}")

@@ -47,7 +47,9 @@ from transferkit.data.splits import (
     stratified_split,
 )
 from transferkit.data.tables import (
+    LABEL_NAMES,
     TABLE_SUFFIXES,
+    by_name,
     is_table_file,
     pick_columns,
     read_rows,
@@ -516,13 +518,21 @@ def holds_labels(path: str | Path | InMemory, config: DataConfig | None = None) 
     if parts:
         first = parts.get(TRAIN_NAME) or next(iter(parts.values()))
         return not is_table_file(first) or _table_has_labels(first, config)
-    return looks_like_image_folder(root) or looks_like_review_folder(root)
+    return (
+        looks_like_image_folder(root)
+        or looks_like_audio_folder(root)
+        or looks_like_review_folder(root)
+    )
 
 
 def _table_has_labels(path: Path, config: DataConfig) -> bool:
     columns, rows = read_rows(path)
     if not rows:
         return False  # reading it says what is wrong
+    media = path_column(columns, rows, path.name, config.path_column)
+    if media is not None:
+        others = [c for c in columns if c != media[0]]
+        return (config.label_column or by_name(others, LABEL_NAMES)) is not None
     found = pick_columns(columns, rows, path, config.text_column, config.label_column, False)
     return found[1] is not None
 

@@ -101,13 +101,13 @@ def pick_columns(
             f"--text-column and --label-column both name {text_column!r} of {path.name}; "
             "the labels cannot be the text, so name two different columns."
         )
-    label = label_column or _by_name(columns, LABEL_NAMES)
+    label = label_column or by_name(columns, LABEL_NAMES)
     if label is None and need_label:
         raise DataError(
             f"Cannot tell which column of {path.name} holds the labels (columns: "
             f"{', '.join(columns)}); pass --label-column NAME."
         )
-    text = text_column or _by_name([c for c in columns if c != label], TEXT_NAMES)
+    text = text_column or by_name([c for c in columns if c != label], TEXT_NAMES)
     if text is None:
         candidates = [c for c in columns if c != label and _mostly_text(rows, c)]
         if len(candidates) != 1:
@@ -119,7 +119,7 @@ def pick_columns(
     return text, label
 
 
-def _by_name(columns: list[str], names: tuple[str, ...]) -> str | None:
+def by_name(columns: list[str], names: tuple[str, ...]) -> str | None:
     lowered = {c.lower(): c for c in columns}
     for n in names:
         if n in lowered:
@@ -224,7 +224,7 @@ def table_dataset(
     if media is not None:
         if tasks:
             raise DataError(f"{name} names files; --tasks applies to tables of texts, drop it.")
-        label_col = label_column or _by_name([c for c in columns if c != media[0]], LABEL_NAMES)
+        label_col = label_column or by_name([c for c in columns if c != media[0]], LABEL_NAMES)
         if label_col is not None:
             must_have_column(columns, label_col, name, "--label-column")
         if label_col is None and need_label:

@@ -62,6 +62,9 @@ thead th { background: var(--soft); font-weight: 600; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .figures { display: flex; flex-wrap: wrap; gap: 20px 28px; align-items: flex-start; }
+.clips { display: flex; flex-wrap: wrap; gap: 12px 20px; }
+.clip { margin: 0; }
+.clip figcaption { font-size: 0.85em; }
 figure { margin: 8px 0 16px; max-width: 100%; }
 figure img {
   display: block; width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px;

@@ -18,13 +18,14 @@ from transferkit.evaluation.studies import ExploreResult
 from transferkit.reporting import plots
 from transferkit.reporting.canvas import CSS_DPI, DPI
 from transferkit.reporting.report import Report
-from transferkit.reporting.sections import Figure, Section, Table
+from transferkit.reporting.sections import Clip, Figure, Section, Table
 
 #: Two maps side by side in the page's 1,040 CSS pixels of content (gap included).
 MAP_WIDTH = 500
 TEXTS_PER_CLUSTER = 3
 TEXT_WIDTH = 140  # characters of a text shown in the table (the CSV holds it in full)
 IMAGES_PER_CLUSTER = 8
+CLIPS_PER_CLUSTER, CLIP_SECONDS = 3, 3.0
 THUMB = 96  # pixels; shown at 64 CSS pixels, the 1.5x density of the other figures
 THUMBS_PER_ROW = 4
 GAP = 6
@@ -39,7 +40,7 @@ CLOSE_SILHOUETTE = 0.01
 
 
 def explore_report(result: ExploreResult, model: str, data: str, second: str | None) -> Report:
-    noun = "texts" if result.modality == "text" else "images"
+    noun = {"text": "texts", "audio": "recordings"}.get(result.modality, "images")
     labels = f"{len(result.classes)} classes" if result.labelled else "no labels"
     report = Report(
         f"{result.name or Path(data).name} through the eyes of {model}",
@@ -191,6 +192,18 @@ def _members(result: ExploreResult) -> list[list[int]]:
 def _examples(result: ExploreResult) -> Section:
     title = "Examples of each cluster"
     members = _members(result)
+    if result.modality == "audio":
+        clips = [
+            _clip(result.inputs[i], f"cluster {c}: {result.origins[i]}")
+            for c, idx in enumerate(members)
+            for i in idx[:CLIPS_PER_CLUSTER]
+        ]
+        return Section(
+            title,
+            text=f"The first {CLIPS_PER_CLUSTER} recordings of each cluster, to listen to "
+            f"(the first {CLIP_SECONDS:.0f} s of each, at 16 kHz).",
+            clips=clips,
+        )
     if result.modality != "text":
         figures = [
             _montage(
@@ -226,6 +239,23 @@ def _thumbnail(item: Any) -> Image.Image:
     except (OSError, ValueError):
         return Image.new("RGB", (THUMB, THUMB), "#d5dbe1")  # unreadable: a grey tile
     return ImageOps.pad(image, (THUMB, THUMB), color="white")
+
+
+def _clip(item: Any, caption: str) -> Clip:
+    """A recording as 16-bit WAV bytes; one that cannot be decoded is a second of silence."""
+    import numpy as np
+    import soundfile as sf
+
+    from transferkit.backbones.audio_frontend import load_audio
+    from transferkit.errors import DataError
+
+    try:
+        samples = load_audio(item, 16000, CLIP_SECONDS)
+    except DataError:
+        samples = np.zeros(16000, dtype=np.float32)
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(samples, -1, 1), 16000, format="WAV", subtype="PCM_16")
+    return Clip(buffer.getvalue(), caption)
 
 
 def _montage(items: list[Any], caption: str) -> Figure:

@@ -12,6 +12,7 @@ from html import escape
 from transferkit.reporting.assets import IMAGE_CHECK_SCRIPT, STYLESHEET
 from transferkit.reporting.sections import (
     LEVEL_NAMES,
+    Clip,
     Figure,
     Section,
     Table,
@@ -56,6 +57,16 @@ def render_figure(figure: Figure, number: int) -> str:
     )
 
 
+def render_clip(clip: Clip) -> str:
+    """A player for one recording, its WAV inline (nothing loads until it is played)."""
+    data = base64.b64encode(clip.wav).decode("ascii")
+    return (
+        f'<figure class="clip"><audio controls preload="none" '
+        f'src="data:audio/wav;base64,{data}"></audio>'
+        f"<figcaption>{escape(clip.caption)}</figcaption></figure>\n"
+    )
+
+
 def _paragraphs(section: Section) -> str:
     return "".join("<p>" + escape(p).replace("\n", "<br>") + "</p>\n" for p in section.paragraphs())
 
@@ -70,6 +81,8 @@ def _section(section: Section, index: int, first_figure: int) -> str:
     if section.figures:
         figures = "".join(render_figure(f, first_figure + k) for k, f in enumerate(section.figures))
         parts.append(f'<div class="figures">\n{figures}</div>\n')
+    if section.clips:
+        parts.append(f'<div class="clips">\n{"".join(map(render_clip, section.clips))}</div>\n')
     parts.append("</section>\n")
     return "".join(parts)
 

@@ -51,6 +51,7 @@ def _section(section: Section, first_figure: int) -> str:
         parts.append(render_markdown_table(section.table))
     for k, figure in enumerate(section.figures):
         parts.append(f"*Figure {first_figure + k}: {_text(figure.caption)}*\n")
+    parts.extend(f"* recording: {_text(clip.caption)}\n" for clip in section.clips)
     return "\n".join(parts)
 
 

@@ -73,14 +73,24 @@ class Table:
                 )
 
 
+@dataclass(frozen=True)
+class Clip:
+    """A recording to listen to in the page: WAV bytes (16-bit mono) and a caption."""
+
+    wav: bytes
+    caption: str
+
+
 @dataclass
 class Section:
-    """One part of a report: a heading, paragraphs, a table, figures and a verdict box."""
+    """One part of a report: a heading, paragraphs, a table, figures, recordings to play
+    and a verdict box."""
 
     title: str
     text: str = ""
     table: Table | None = None
     figures: list[Figure] = field(default_factory=list)
+    clips: list[Clip] = field(default_factory=list)
     verdict: str | None = None
     level: Level = "info"
 

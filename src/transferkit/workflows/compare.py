@@ -69,6 +69,7 @@ def compare(
     cache: bool | FeatureCache = True,
     engine: str = "auto",
     options: dict[str, dict[str, Any]] | None = None,
+    scratch_model: str | None = None,
     progress: Progress = SILENT,
     **data_options: Any,
 ) -> CompareResult:
@@ -77,6 +78,8 @@ def compare(
 
     Args:
         options: per-strategy options, e.g. ``{"finetune": {"epochs": 5}}``.
+        scratch_model: the architecture ``scratch`` trains, when the strongest baseline
+            without transfer is not the pretrained model's own (``audio-cnn``, ``mfcc``).
         ci: report confidence intervals (needs at least 2 seeds).
         **data_options: data options as for ``fit`` (``test_split="val"``, columns...).
     """
@@ -90,7 +93,17 @@ def compare(
     size_names = _check_sizes(list(sizes), counts)
     shared = feature_cache(cache, engine)
     cells = [
-        _cell(data, model, strategy, size, seeds, shared, data_options, options, progress)
+        _cell(
+            data,
+            scratch_model if strategy == "scratch" and scratch_model else model,
+            strategy,
+            size,
+            seeds,
+            shared,
+            data_options,
+            options,
+            progress,
+        )
         for size in size_names
         for strategy in strategies
     ]
@@ -107,6 +120,11 @@ def compare(
     result.majority_class, top = test_counts.most_common(1)[0]
     result.majority_accuracy = top / len(splits.test)
     result.notes.extend(constant_notes(result))
+    if scratch_model and "scratch" in strategies:
+        result.notes.append(
+            f"scratch trains {scratch_model} without pretrained weights (--scratch-model), "
+            "the baseline every verdict on transfer is judged against."
+        )
     if seeds < 2:
         result.notes.append("One seed: no confidence intervals and no verdict on transfer.")
     if out_path is not None:

@@ -73,6 +73,11 @@ class CompareRun(Output):
     )
     seeds: int = option(3, "Seeds per strategy and size.", min=1)
     ci: bool = option(True, "Report confidence intervals and a verdict (needs 2 seeds or more).")
+    scratch_model: str | None = option(
+        None,
+        "Architecture the scratch baseline trains (default: --model's own), e.g. audio-cnn, "
+        "or mfcc for hand-made features: the no-transfer side of the verdict.",
+    )
 
 
 @dataclass
