@@ -60,8 +60,8 @@ def test_validation_carved_by_group_never_shares_a_speaker_with_train(speakers: 
         assert train and val and not train & val
         assert set(splits.val.labels or []) == {"0", "1"}  # whole speakers hold every class
     # and the same seed carves the same speakers
-    again = load_splits(speakers, DataConfig(group_column="speaker"), seed=3)
-    assert again.val.groups == load_splits(speakers, DataConfig(group_column="speaker"), 3).val.groups
+    cfg = DataConfig(group_column="speaker")
+    assert load_splits(speakers, cfg, seed=3).val.groups == load_splits(speakers, cfg, 3).val.groups
 
 
 def test_test_group_holds_one_speaker_out(speakers: Path) -> None:
@@ -73,7 +73,7 @@ def test_test_group_holds_one_speaker_out(speakers: Path) -> None:
 
 
 def test_group_options_fail_in_one_sentence(speakers: Path, tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="No group 'eve'.*ann, bob, cid, dee"):
+    with pytest.raises(DataError, match=r"No group 'eve'.*ann, bob, cid, dee"):
         load_splits(speakers, DataConfig(group_column="speaker", test_group="eve"))
     with pytest.raises(DataError, match="no column 'voice'"):
         load_splits(speakers, DataConfig(group_column="voice"))
@@ -116,7 +116,8 @@ def test_a_manifest_row_naming_a_missing_file_is_skipped_and_listed(tmp_path: Pa
     )
     ds = read_dataset(path)
     assert len(ds) == 2
-    assert ds.skipped[0].where == "m.csv row 4" and "gone.wav does not exist" in ds.skipped[0].reason
+    assert ds.skipped[0].where == "m.csv row 4"
+    assert "gone.wav does not exist" in ds.skipped[0].reason
 
 
 def test_stereo_and_other_rates_become_mono_at_the_encoders_rate(tmp_path: Path) -> None:
