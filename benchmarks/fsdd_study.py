@@ -34,7 +34,7 @@ from transferkit.features import FeatureCache
 from transferkit.runtime import data_root
 
 SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
-PROBES = ("whisper-tiny.en", "whisper-tiny.en-layers", "resemblyzer")
+PROBES = ("whisper-tiny.en", "whisper-tiny.en-layers", "resemblyzer", "mfcc")
 
 
 def recordings(root: Path) -> list[tuple[str, str, str, int]]:
@@ -106,11 +106,17 @@ def mfcc_baseline(train: list, test: list, label: int, cache: dict[str, np.ndarr
 def tk_fit(data: Any, model: str, strategy: str, cache: FeatureCache, **options: Any) -> dict:
     start = time.perf_counter()
     r = transferkit.fit(data, model=model, strategy=strategy, cache=cache, **options)
-    return {
+    row = {
         "accuracy": r.accuracy,
         "held_out": r.held_out,
         "seconds": round(time.perf_counter() - start, 1),
+        # what model selection saw: validation (or cross-validation on train)
+        "selection": {k: m.accuracy for k, m in r.metrics.splits.items() if k != "test"},
     }
+    f = r.metrics.forgetting
+    if f is not None and f.speaker_eer_before is not None:
+        row["speaker_eer"] = [f.speaker_eer_before, f.speaker_eer_after]
+    return row
 
 
 def methods(finetune: bool, scratch: bool) -> list[tuple[str, str, dict]]:
@@ -141,7 +147,7 @@ def run_held_out(args: Any, ctx: dict) -> list[dict]:
         found.setdefault("MFCC + logistic regression (by hand)", []).append(
             mfcc_baseline(train, test, 1, ctx["mfcc"])
         )
-        for model, strategy, options in methods(args.finetune, args.scratch_b):
+        for model, strategy, options in methods(args.finetune_b, args.scratch_b):
             row = tk_fit(
                 ctx["all"],
                 model,
@@ -239,6 +245,7 @@ def main() -> None:
     parser.add_argument("--parts", nargs="+", default=["a", "b", "c", "d", "speed"])
     parser.add_argument("--finetune", action="store_true", help="add fine-tuning rows")
     parser.add_argument("--scratch-b", action="store_true", help="audio-cnn scratch in (b)")
+    parser.add_argument("--finetune-b", action="store_true", help="fine-tuning rows in (b)")
     parser.add_argument("--adapt-methods", nargs="+", default=["source-only", "coral", "mcc"])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()

@@ -663,3 +663,20 @@ def overlap_warning(splits: Splits) -> str | None:
         "examples, so its accuracy overstates how the model does on new data; remove the "
         "duplicates from one of the splits."
     )
+
+
+def group_overlap_warning(splits: Splits) -> str | None:
+    """One sentence when given splits share groups (speakers, patients): then the test
+    figure is for groups the model has heard, not for new ones. Splits carved here never
+    share a group."""
+    if splits.test is None or splits.train.groups is None or splits.test.groups is None:
+        return None
+    shared = sorted(set(splits.train.groups) & set(splits.test.groups))
+    if not shared:
+        return None
+    named = ", ".join(shared[:5]) + (", ..." if len(shared) > 5 else "")
+    return (
+        f"{len(shared)} of the test split's {len(set(splits.test.groups))} groups ({named}) "
+        "are also in train, so its accuracy is for groups the model has seen; to measure it "
+        "on new ones, hold a group out (--test-group) or split by group."
+    )

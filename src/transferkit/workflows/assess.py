@@ -15,7 +15,7 @@ import numpy as np
 
 from transferkit.backbones import Backbone, create_backbone
 from transferkit.data.dataset import Dataset, Splits
-from transferkit.data.load import overlap_warning
+from transferkit.data.load import group_overlap_warning, overlap_warning
 from transferkit.errors import IncompatibleError
 from transferkit.evaluation.calibration import (
     TemperatureChoice,
@@ -120,6 +120,7 @@ def warnings(prepared: Prepared, metrics: FitMetrics) -> list[str]:
     found = [
         validation_warning(prepared.splits.summary()["val"], prepared.splits.val_origin),
         overlap_warning(prepared.splits),
+        group_overlap_warning(prepared.splits),
     ]
     fitted = next(iter((metrics.calibration.fitted if metrics.calibration else {}).values()), None)
     if fitted is not None and fitted >= UNINFORMATIVE_TEMPERATURE:
@@ -229,7 +230,12 @@ def original_backbone(prepared: Prepared) -> Backbone | None:
     """The pretrained backbone as it was, when training changed (or replaced) it."""
     if prepared.strategy.keeps_backbone:
         return None
-    return placed(create_backbone(prepared.model_name, weights=prepared.weights))
+    try:
+        return placed(create_backbone(prepared.model_name, weights=prepared.weights))
+    except IncompatibleError:
+        if prepared.strategy.uses_pretrained_weights:
+            raise
+        return None  # scratch on an architecture that has no pretrained weights (audio-cnn)
 
 
 def forgetting(
