@@ -103,6 +103,35 @@ def image_folder(tmp_path: Path) -> Path:
     return write_image_folder(tmp_path / "images", 12)
 
 
+def write_audio_folder(
+    root: Path, per_class: int, classes: tuple[str, ...] = ("low", "high"), seed: int = 0
+) -> Path:
+    """Class folders of 8 kHz tones: each class around its own pitch (300 Hz apart by
+    class), each recording with its own length, loudness, pitch and noise."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    for k, cls in enumerate(classes):
+        (root / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            n = int(rng.uniform(0.3, 0.8) * 8000)
+            t = np.arange(n) / 8000
+            freq = 300 + 600 * k + rng.uniform(-40, 40)
+            wave = rng.uniform(0.1, 0.5) * np.sin(2 * np.pi * freq * t)
+            wave = wave + 0.02 * rng.standard_normal(n)
+            sf.write(root / cls / f"{cls}_{i:03d}.wav", wave.astype(np.float32), 8000)
+    return root
+
+
+@pytest.fixture
+def audio_splits(tmp_path: Path) -> Path:
+    """train/ (12 per class) and val/ (6 per class) of generated recordings."""
+    root = tmp_path / "recordings"
+    write_audio_folder(root / "train", 12, seed=1)
+    write_audio_folder(root / "val", 6, seed=2)
+    return root
+
+
 @pytest.fixture
 def image_splits(tmp_path: Path) -> Path:
     """train/ (12 per class) and val/ (6 per class) of generated images."""

@@ -38,13 +38,18 @@ class AudioCNN(Backbone):
     modality = "audio"
     staged = False
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        source: str = NAME,
+        channels: tuple[int, ...] = CHANNELS,
+        preprocessing: AudioPreprocessing = LOG_MEL,
+    ) -> None:
         super().__init__()
-        self.source = NAME
-        chans = (1, *CHANNELS)
+        self.source = source
+        chans = (1, *channels)
         self.body = nn.ModuleList(_block(a, b) for a, b in itertools.pairwise(chans))
-        self.num_features = CHANNELS[-1]
-        self.preprocessing = LOG_MEL
+        self.num_features = channels[-1]
+        self.preprocessing = preprocessing
 
     def blocks(self) -> list[nn.Module]:
         return list(self.body)

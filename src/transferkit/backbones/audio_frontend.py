@@ -175,23 +175,35 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _mel_filters(rate: int, n_fft: int, n_mels: int) -> torch.Tensor:
-    """Slaney-style mel filters ``[n_fft // 2 + 1, n_mels]`` (librosa's default, which
-    Whisper and the speaker encoder were trained with)."""
+    """Slaney-style mel filters ``[n_fft // 2 + 1, n_mels]``: triangles on the Slaney mel
+    scale (linear below 1 kHz, logarithmic above), each scaled to unit area, as librosa's
+    default, which Whisper and the speaker encoder were trained with."""
     key = (rate, n_fft, n_mels)
     if key not in _FILTERS:
-        from transformers.audio_utils import mel_filter_bank
-
-        bank = mel_filter_bank(
-            num_frequency_bins=n_fft // 2 + 1,
-            num_mel_filters=n_mels,
-            min_frequency=0.0,
-            max_frequency=rate / 2,
-            sampling_rate=rate,
-            norm="slaney",
-            mel_scale="slaney",
-        )
-        _FILTERS[key] = torch.from_numpy(bank.astype(np.float32))
+        edges = _from_mel(np.linspace(0.0, _to_mel(rate / 2), n_mels + 2))
+        freqs = np.linspace(0, rate / 2, n_fft // 2 + 1)
+        lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+        rising = (freqs[None, :] - lower) / (centre - lower)
+        falling = (upper - freqs[None, :]) / (upper - centre)
+        bank = np.maximum(0.0, np.minimum(rising, falling)) * (2.0 / (upper - lower))
+        _FILTERS[key] = torch.from_numpy(bank.T.astype(np.float32))
     return _FILTERS[key]
+
+
+_LINEAR_STEP, _LOG_START = 200.0 / 3, 1000.0
+_LOG_STEP = np.log(6.4) / 27.0
+
+
+def _to_mel(hz: float) -> float:
+    if hz < _LOG_START:
+        return hz / _LINEAR_STEP
+    return _LOG_START / _LINEAR_STEP + np.log(hz / _LOG_START) / _LOG_STEP
+
+
+def _from_mel(mel: np.ndarray) -> np.ndarray:
+    linear = mel * _LINEAR_STEP
+    start = _LOG_START / _LINEAR_STEP
+    return np.where(mel < start, linear, _LOG_START * np.exp(_LOG_STEP * (mel - start)))
 
 
 _FILTERS: dict[tuple[int, int, int], torch.Tensor] = {}

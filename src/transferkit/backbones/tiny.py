@@ -1,6 +1,7 @@
-"""Tiny, randomly initialised backbones for tests and smoke runs: ``tiny-cnn`` (images) and
-``tiny-bert`` (text). They need no download, build in milliseconds, and are identical on
-every build (fixed seed), so their features can be cached and compared like real ones."""
+"""Tiny, randomly initialised backbones for tests and smoke runs: ``tiny-cnn`` (images),
+``tiny-bert`` (text) and ``tiny-audio`` (recordings). They need no download, build in
+milliseconds, and are identical on every build (fixed seed), so their features can be
+cached and compared like real ones."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from transferkit.backbones.audio_cnn import AudioCNN
+from transferkit.backbones.audio_frontend import AudioPreprocessing
 from transferkit.backbones.base import Backbone, SequentialImageBackbone
 from transferkit.backbones.huggingface import HFTextBackbone, build_hf_text
 from transferkit.backbones.preprocessing import ImagePreprocessing, TextSettings
@@ -111,4 +114,28 @@ def tiny_bert(
     if weights is not None:
         model.load_state_dict(load_state_dict(weights))
     backbone = HFTextBackbone(model.eval(), tokenizer, TextSettings(max_length=64), "tiny-bert")
+    return backbone.eval()
+
+
+TINY_AUDIO = AudioPreprocessing(
+    frontend="log-mel", sample_rate=8000, clip_seconds=2.0, n_fft=200, hop=80, n_mels=16
+)
+
+
+@register_backbone(
+    "tiny-audio",
+    modality="audio",
+    description="2-block random log-mel CNN at 8 kHz, 16-d features (for tests)",
+    available=lambda: True,
+    install="built in",
+    for_tests=True,
+)
+def tiny_audio(
+    pretrained: bool = True, files: Path | None = None, weights: str | None = None
+) -> Backbone:
+    with torch.random.fork_rng():
+        torch.manual_seed(0 if pretrained else 1)
+        backbone = AudioCNN("tiny-audio", (8, 16), TINY_AUDIO)
+    if weights is not None:
+        backbone.load_state_dict(load_state_dict(weights))
     return backbone.eval()

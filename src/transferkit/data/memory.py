@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from transferkit.data.audio import MIN_RATE, check_audio, is_audio_file
 from transferkit.data.dataset import Dataset, handle_bad_input
 from transferkit.data.identity import content_key
 from transferkit.data.images import check_image, is_image_file
@@ -193,7 +194,8 @@ def to_dataset(
 
 
 def examples(X: Any, role: str = "X") -> tuple[list[Any], str]:
-    """The examples of ``X`` and their modality ("text", "image" or "features")."""
+    """The examples of ``X`` and their modality ("text", "image", "audio" or "features").
+    Recordings are paths of audio files or ``(samples, sample_rate)`` pairs."""
     if isinstance(X, str | Path):
         raise DataError(f"{role} is one path; give a list of examples, or the path as data.")
     if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
@@ -204,17 +206,34 @@ def examples(X: Any, role: str = "X") -> tuple[list[Any], str]:
     if all(isinstance(x, Image.Image) for x in items):
         return [x if x.mode == "RGB" else x.convert("RGB") for x in items], "image"
     if all(isinstance(x, Path) for x in items):
-        return [x.expanduser() for x in items], "image"
+        return [x.expanduser() for x in items], _media(items)
     if all(isinstance(x, str) for x in items):
-        if all(is_image_file(Path(x)) and Path(x).expanduser().is_file() for x in items):
-            return [Path(x).expanduser() for x in items], "image"
+        for owns, modality in ((is_image_file, "image"), (is_audio_file, "audio")):
+            if all(owns(Path(x)) and Path(x).expanduser().is_file() for x in items):
+                return [Path(x).expanduser() for x in items], modality
         return list(items), "text"
+    if all(_is_recording(x) for x in items):
+        return [(np.asarray(x[0], dtype=np.float32), int(x[1])) for x in items], "audio"
     if all(isinstance(x, list | tuple | np.ndarray) for x in items):
         return _from_array(np.asarray(items), role)
     odd = next(x for x in items if not isinstance(x, type(items[0])))
     raise DataError(
         f"{role} mixes {type(items[0]).__name__} and {type(odd).__name__} examples; give texts, "
         "image paths, PIL images or arrays, one kind at a time."
+    )
+
+
+def _media(paths: list[Path]) -> str:
+    return "audio" if all(is_audio_file(p) for p in paths) else "image"
+
+
+def _is_recording(x: Any) -> bool:
+    return (
+        isinstance(x, tuple)
+        and len(x) == 2
+        and isinstance(x[0], np.ndarray)
+        and x[0].ndim in (1, 2)
+        and isinstance(x[1], int | np.integer)
     )
 
 
@@ -263,8 +282,14 @@ def _problem(x: Any, modality: str) -> str | None:
         return None if np.isfinite(x).all() else "holds NaN or infinity"
     if isinstance(x, Path):
         if not x.is_file():
-            return "no such image file"
-        return check_image(x)
+            return f"no such {'recording' if modality == 'audio' else 'image file'}"
+        return check_audio(x) if modality == "audio" else check_image(x)
+    if modality == "audio":
+        samples, rate = x
+        if samples.size == 0 or rate < MIN_RATE:
+            return "recording has no samples" if samples.size == 0 else f"rate {rate} Hz is too low"
+        if not np.isfinite(samples).all():
+            return "holds NaN or infinity"
     return None
 
 

@@ -97,7 +97,7 @@ class TransferModel:
                 )
             return inputs
         if isinstance(inputs, str) and not inputs.strip():
-            what = "text" if self.modality == "text" else "image path"
+            what = {"text": "text", "audio": "recording's path"}.get(self.modality, "image path")
             raise DataError(f"The input is empty; give a {what}, a file or a folder of them.")
         if isinstance(inputs, str | Path):
             is_path = Path(inputs).expanduser().exists()
@@ -113,9 +113,11 @@ class TransferModel:
             empty = next((i for i, t in enumerate(items) if not t.strip()), None)
             if empty is not None:
                 raise DataError(f"Input {empty + 1} is an empty text; give a text to predict.")
-        if modality == "text" and self.modality == "image":
-            odd = next(x for x in items if not Path(x).expanduser().is_file())
-            raise DataError(f"{odd} is not a file; give paths of image files.")
+        if modality == "text" and self.modality in ("image", "audio"):
+            odd = next((x for x in items if not Path(x).expanduser().is_file()), None)
+            noun = "image" if self.modality == "image" else "audio"
+            if odd is not None:
+                raise DataError(f"{odd} is not a file; give paths of {noun} files.")
         if modality != self.modality:
             raise IncompatibleError(
                 f"This model reads {_plural(self.modality)} but the input holds "

@@ -92,6 +92,7 @@ def compare(
     counts = Counter(splits.train.labels or [])
     size_names = _check_sizes(list(sizes), counts)
     shared = feature_cache(cache, engine)
+    baseline = _baseline_recipe(scratch_model)
     cells = [
         _cell(
             data,
@@ -103,6 +104,7 @@ def compare(
             data_options,
             options,
             progress,
+            baseline if strategy == "scratch" else strategy,
         )
         for size in size_names
         for strategy in strategies
@@ -121,9 +123,14 @@ def compare(
     result.majority_accuracy = top / len(splits.test)
     result.notes.extend(constant_notes(result))
     if scratch_model and "scratch" in strategies:
+        how = (
+            "fits a logistic regression on its features (it has no weights to train)"
+            if baseline == "linear-probe"
+            else "trains it from random initialisation"
+        )
         result.notes.append(
-            f"scratch trains {scratch_model} without pretrained weights (--scratch-model), "
-            "the baseline every verdict on transfer is judged against."
+            f"scratch is {scratch_model} (--scratch-model), which {how}: the baseline "
+            "without transfer that every verdict is judged against."
         )
     if seeds < 2:
         result.notes.append("One seed: no confidence intervals and no verdict on transfer.")
@@ -157,14 +164,17 @@ def _cell(
     data_options: dict[str, Any],
     options: dict[str, dict[str, Any]] | None,
     progress: Progress,
+    recipe: str | None = None,
 ) -> Cell:
-    """One strategy at one size over the seeds: prepare, train, predict the test split."""
+    """One strategy at one size over the seeds: prepare, train, predict the test split;
+    ``recipe`` is the strategy that runs (the scratch baseline's may differ)."""
     accs, secs = [], []
     shots = None if size == "all" else int(size)
-    run_options = {**data_options, "shots": shots, **(options or {}).get(strategy, {})}
+    recipe = recipe or strategy
+    run_options = {**data_options, "shots": shots, **(options or {}).get(recipe, {})}
     for seed in range(seeds):
         start = time.perf_counter()
-        prepared = prepare(data, model, strategy, seed, cache=cache, options=run_options)
+        prepared = prepare(data, model, recipe, seed, cache=cache, options=run_options)
         trained = train(prepared)
         test = prepared.splits.test
         assert test is not None  # compare checked that the data has one
@@ -178,6 +188,17 @@ def _cell(
         )
     mean, low, high = mean_ci(accs, bounds=(0.0, 1.0))  # one seed: no interval
     return Cell(strategy, size, accs, secs, mean, low, high)
+
+
+def _baseline_recipe(scratch_model: str | None) -> str:
+    """How the no-transfer baseline trains: ``scratch``, or a logistic regression on the
+    features of an architecture with nothing to train (``mfcc``)."""
+    if scratch_model is None:
+        return "scratch"
+    from transferkit.backbones import create_backbone
+
+    built = create_backbone(scratch_model, pretrained=False)
+    return "scratch" if any(p.numel() for p in built.parameters()) else "linear-probe"
 
 
 def _write(directory: Path, result: CompareResult) -> None:
