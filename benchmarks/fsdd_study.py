@@ -8,6 +8,7 @@ go to a temporary folder. Every row is measured in the same run as its baselines
 * (b) digits with each speaker held out in turn (``--group-column speaker --test-group``);
 * (c) speaker identity (6 classes) on the usual split;
 * (d) ``adapt`` from 5 labelled speakers to the 6th, unlabelled, against source-only;
+* ``verdict``: ``compare`` with a speaker held out, each encoder against MFCC statistics;
 * ``speed``: a linear probe on all 3,000 recordings against one pass of the encoder.
 
 Baselines: MFCC statistics and logistic regression written by hand (no transferkit), and
@@ -172,6 +173,7 @@ def run_held_out(args: Any, ctx: dict) -> list[dict]:
 
 
 def run_adapt(args: Any, ctx: dict, tmp: Path) -> list[dict]:
+    """Each adaptation run also trains source-only on the same data: its baseline."""
     found: dict[str, list[float]] = {}
     for model in ("whisper-tiny.en", "resemblyzer"):
         for s in SPEAKERS:
@@ -181,13 +183,10 @@ def run_adapt(args: Any, ctx: dict, tmp: Path) -> list[dict]:
                     source, target, model, method, target_labels=True, cache=ctx["cache"]
                 )
                 found.setdefault(f"{model} {method}", []).append(r.target_metrics.accuracy)
-            print(
-                f"  (d) {model} -> {s}: "
-                + ", ".join(
-                    f"{k.split()[-1]} {v[-1]:.3f}" for k, v in found.items() if k.startswith(model)
-                ),
-                flush=True,
-            )
+                base = r.adaptation.baseline_metrics.accuracy
+                found.setdefault(f"{model} source-only ({method}'s run)", []).append(base)
+            said = ", ".join(f"{k} {v[-1]:.3f}" for k, v in found.items() if k.startswith(model))
+            print(f"  (d) -> {s}: {said}", flush=True)
     return [
         {
             "part": "d",
@@ -198,6 +197,37 @@ def run_adapt(args: Any, ctx: dict, tmp: Path) -> list[dict]:
         }
         for k, v in found.items()
     ]
+
+
+def run_verdicts(args: Any, ctx: dict) -> list[dict]:
+    """``compare`` on digits with a speaker held out: each encoder's probe against MFCC
+    statistics as the no-transfer baseline (``--scratch-model mfcc``), 3 seeds."""
+    out = []
+    for model in ("resemblyzer", "whisper-tiny.en"):
+        for s in args.verdict_speakers:
+            r = transferkit.compare(
+                ctx["all"],
+                model,
+                ["linear-probe", "scratch"],
+                [16, "all"],
+                seeds=3,
+                scratch_model="mfcc",
+                cache=ctx["cache"],
+                group_column="speaker",
+                test_group=s,
+            )
+            for v in r.verdicts:
+                out.append(
+                    {
+                        "part": "verdict",
+                        "method": f"{model} vs mfcc, test {s}",
+                        "size": v.size,
+                        "kind": v.kind,
+                        "sentence": v.sentence,
+                    }
+                )
+                print(f"  verdict {model} {s} {v.size}: {v.sentence}", flush=True)
+    return out
 
 
 def run_speed(args: Any, ctx: dict) -> list[dict]:
@@ -242,11 +272,13 @@ def run_speed(args: Any, ctx: dict) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=data_root())
-    parser.add_argument("--parts", nargs="+", default=["a", "b", "c", "d", "speed"])
+    # speed first: it times, so it must run alone; the rest measures accuracy
+    parser.add_argument("--parts", nargs="+", default=["speed", "a", "c", "b", "d", "verdict"])
     parser.add_argument("--finetune", action="store_true", help="add fine-tuning rows")
     parser.add_argument("--scratch-b", action="store_true", help="audio-cnn scratch in (b)")
     parser.add_argument("--finetune-b", action="store_true", help="fine-tuning rows in (b)")
-    parser.add_argument("--adapt-methods", nargs="+", default=["source-only", "coral", "mcc"])
+    parser.add_argument("--adapt-methods", nargs="+", default=["coral", "mcc"])
+    parser.add_argument("--verdict-speakers", nargs="+", default=["theo", "jackson"])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     out: list[dict] = []
@@ -262,6 +294,8 @@ def main() -> None:
                 out += run_adapt(args, ctx, tmp)
             elif part == "speed":
                 out += run_speed(args, ctx)
+            elif part == "verdict":
+                out += run_verdicts(args, ctx)
             for row in out:
                 if row["part"] == part:
                     print(part, row, flush=True)

@@ -79,6 +79,15 @@ def test_features_do_not_depend_on_the_batch(name: str) -> None:
     assert torch.allclose(together, alone, atol=1e-4)
 
 
+@needs_whisper
+def test_the_two_whisper_poolings_have_their_own_cache_keys() -> None:
+    last, layers = create_backbone("whisper-tiny.en"), create_backbone("whisper-tiny.en-layers")
+    assert last.fingerprint() != layers.fingerprint()
+    batch = last.collate([last.prepare(recordings()[1])])
+    with torch.inference_mode():
+        assert not torch.allclose(last.forward_features(batch), layers.forward_features(batch))
+
+
 def test_speaker_encoder_equals_resemblyzers_three_layer_lstm() -> None:
     from transferkit.backbones.speaker_encoder import weights_file
 

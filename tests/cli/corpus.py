@@ -1065,12 +1065,26 @@ AUDIO_CASES = [
         what="a Hugging Face speech model that is not cached, offline",
     ),
     Case(
+        "export-an-audio-model",
+        ("export", "{tmp}/m", "--out", "{tmp}/e"),
+        "transferkit serve",
+        make=lambda t: _fit_audio(t),
+        what="an audio model given to export (not supported yet)",
+    ),
+    Case(
         "audio-model-given-images",
         ("fit", "-m", "mfcc", "{images}"),
         "audio",
         what="an audio backbone on a folder of images",
     ),
 ]
+
+
+def _fit_audio(tmp: Path) -> None:
+    import transferkit
+
+    _recordings()(tmp)
+    transferkit.fit(tmp / "rec", "tiny-audio", "linear-probe", out=tmp / "m")
 
 
 def _multichannel(path: Path, channels: int) -> None:

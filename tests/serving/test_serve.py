@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import transferkit
-from tests.conftest import write_image_folder, write_text_table
+from tests.conftest import write_audio_folder, write_image_folder, write_text_table
 
 
 def _free_port() -> int:
@@ -75,11 +75,12 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def _upload(files: list[Path]) -> tuple[bytes, dict]:
+def _upload(files: list[Path], field: str = "images") -> tuple[bytes, dict]:
     boundary = uuid.uuid4().hex
+    kind = "audio/wav" if field == "recordings" else "image/png"
     parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="images"; filename="{f.name}"\r\n'
-        f"Content-Type: image/png\r\n\r\n".encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{f.name}"\r\n'
+        f"Content-Type: {kind}\r\n\r\n".encode()
         + f.read_bytes()
         + b"\r\n"
         for f in files
@@ -177,6 +178,28 @@ def test_images_by_base64_and_by_upload(image_server):
     assert code == 422 and bad["detail"].startswith("images[1] is not a readable image")
     code, bad = server.post({"images": ["%%%"]})
     assert code == 422 and "images[0] is not valid base64" in bad["detail"]
+
+
+def test_recordings_by_base64_and_by_upload(tmp_path):
+    data = write_audio_folder(tmp_path / "rec", 6)
+    transferkit.fit(data, "tiny-audio", "linear-probe", out=tmp_path / "m")
+    model, files = transferkit.load(tmp_path / "m"), sorted(data.rglob("*.wav"))
+    server = Server(tmp_path / "m")
+    try:
+        assert server.get("/metadata")[1]["input"]["json"] == {"recordings": ["..."]}
+        encoded = [base64.b64encode(f.read_bytes()).decode() for f in files[::3]]
+        code, got = server.post({"recordings": encoded})
+        assert code == 200
+        assert [p["label"] for p in got["predictions"]] == model.predict(files[::3])
+        body, headers = _upload(files[:2], "recordings")
+        code, got = server.request("POST", "/predict", body, headers)
+        assert [p["label"] for p in got["predictions"]] == model.predict(files[:2])
+        code, bad = server.post({"recordings": [base64.b64encode(b"RIFF junk").decode()]})
+        assert code == 422 and bad["detail"].startswith("recordings[0] is not a readable audio")
+        code, bad = server.post({"images": encoded})
+        assert code == 422 and "this is an audio model" in bad["detail"]
+    finally:
+        server.stop()
 
 
 def test_it_binds_to_loopback_by_default(image_server):

@@ -103,6 +103,11 @@ class WhisperEncoderBackbone(Backbone):
     def blocks(self) -> list[nn.Module]:
         return [self.stem, *self.layers, self.norm]
 
+    def _digest(self, state: dict[str, torch.Tensor]) -> str:
+        """The same weights pool differently with ``fuse_layers``: its features differ,
+        so must its fingerprint (the feature cache's key)."""
+        return super()._digest(state) + ("-layers" if self.fuse_layers else "")
+
     def start(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         return batch["audio"], batch["lengths"]
 

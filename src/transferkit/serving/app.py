@@ -57,6 +57,7 @@ class TooLarge(Exception):
 class PredictRequest(BaseModel):
     texts: list[str] | None = Field(None, description="Texts, for a text model.")
     images: list[str] | None = Field(None, description="Base64-encoded image files.")
+    recordings: list[str] | None = Field(None, description="Base64-encoded audio files.")
     inputs: list[str] | None = Field(None, description="Either, by the model's modality.")
 
 
@@ -102,6 +103,11 @@ class Predictor:
     def warm_input(self) -> Any:
         if self.modality == "text":
             return "a short warm-up text"
+        if self.modality == "audio":
+            import numpy as np
+
+            tone = 0.1 * np.sin(np.arange(8000, dtype=np.float32) * 0.3)
+            return tone, 8000
         from PIL import Image
 
         return Image.new("RGB", (64, 64))
@@ -200,7 +206,7 @@ def describe(predictor: Predictor) -> dict[str, Any]:
     record = getattr(model, "record", None)
     spec = getattr(model, "spec", {})
     backbone = record.backbone if record is not None else {"source": spec.get("backbone")}
-    kind = "texts" if predictor.modality == "text" else "images"
+    kind = MEDIA_FIELDS.get(predictor.modality, "texts")
     return {
         "model": predictor.directory.name,
         "sha256": predictor.digest,
@@ -241,10 +247,11 @@ async def read_inputs(request: Request, modality: str, max_items: int) -> list[A
     """The inputs of a request, checked: texts, or images decoded to RGB."""
     kind = request.headers.get("content-type", "")
     if kind.startswith("multipart/form-data"):
-        if modality != "image":
+        if modality not in MEDIA_FIELDS:
             raise BadInput('This is a text model; send JSON {"texts": [...]}.')
         form = await request.form()
-        raw = [(f"images[{i}]", await f.read()) for i, f in enumerate(form.getlist("images"))]
+        field = MEDIA_FIELDS[modality]
+        raw = [(f"{field}[{i}]", await f.read()) for i, f in enumerate(form.getlist(field))]
         raw = [(name, data) for name, data in raw if isinstance(data, bytes)]
     else:
         raw = _json_items(await request.body(), modality)
@@ -257,7 +264,13 @@ async def read_inputs(request: Request, modality: str, max_items: int) -> list[A
         )
     if modality == "text":
         return [_text(name, value) for name, value in raw]
+    if modality == "audio":
+        return [_recording(name, value) for name, value in raw]
     return [_decoded(name, value) for name, value in raw]
+
+
+#: the request field of each medium: multipart files or base64 strings in JSON
+MEDIA_FIELDS = {"image": "images", "audio": "recordings"}
 
 
 def _json_items(body: bytes, modality: str) -> list[tuple[str, Any]]:
@@ -267,14 +280,14 @@ def _json_items(body: bytes, modality: str) -> list[tuple[str, Any]]:
         raise BadInput(
             'The body is not JSON; send {"texts": [...]} or {"images": [...]}.'
         ) from None
-    field = "texts" if modality == "text" else "images"
+    field = MEDIA_FIELDS.get(modality, "texts")
     if not isinstance(data, dict):
         raise BadInput(f'The body must be a JSON object such as {{"{field}": [...]}}.')
     key = field if field in data else "inputs" if "inputs" in data else None
     if key is None:
-        other = "images" if field == "texts" else "texts"
-        hint = f" (this is a{'n image' if field == 'images' else ' text'} model)"
-        said = hint if other in data else ""
+        others = {"texts", *MEDIA_FIELDS.values()} - {field}
+        noun = {"images": "n image", "recordings": "n audio"}.get(field, " text")
+        said = f" (this is a{noun} model)" if others & set(data) else ""
         raise BadInput(f'The body has no "{field}" list{said}; send {{"{field}": [...]}}.')
     items = data[key]
     if not isinstance(items, list):
@@ -302,6 +315,33 @@ def _base64(name: str, value: Any) -> bytes:
         return base64.b64decode(value.split(",", 1)[-1], validate=True)  # data: URLs too
     except (binascii.Error, ValueError):
         raise BadInput(f"{name} is not valid base64; encode the image file's bytes.") from None
+
+
+def _recording(name: str, data: bytes) -> tuple[Any, int]:
+    """An audio file's bytes as (samples, sample rate), checked like a recording on disk."""
+    import numpy as np
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(io.BytesIO(data)) as fh:
+            if fh.frames > MAX_RECORDING_SECONDS * fh.samplerate:
+                raise BadInput(
+                    f"{name} is {fh.frames / fh.samplerate:.0f} s long; send clips of at most "
+                    f"{MAX_RECORDING_SECONDS} s."
+                )
+            samples = fh.read(dtype="float32")
+            rate = fh.samplerate
+    except BadInput:
+        raise
+    except Exception as exc:  # libsndfile's errors carry no stable type
+        raise BadInput(f"{name} is not a readable audio file ({type(exc).__name__}).") from None
+    if samples.size == 0 or not np.isfinite(samples).all():
+        raise BadInput(f"{name} holds no usable samples; send a recording.")
+    return samples, int(rate)
+
+
+#: a served request decodes the whole recording; longer ones are sessions, not clips
+MAX_RECORDING_SECONDS = 60
 
 
 def _decoded(name: str, data: bytes) -> Any:

@@ -80,6 +80,12 @@ def export(
     out_path = output_path(out, overwrite)
     model = load(model_dir)
     backbone = model.backbone
+    if model.modality == "audio":
+        raise IncompatibleError(
+            f"{model_dir} reads recordings, and an export's reader (numpy and ONNX Runtime, "
+            "no PyTorch) does not compute audio front ends yet; serve the model directory "
+            "with `transferkit serve` instead."
+        )
     if not backbone.exportable:
         raise IncompatibleError(
             f"{backbone.source} runs in ONNX Runtime already, as a graph transferkit cannot "
