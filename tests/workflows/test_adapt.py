@@ -131,7 +131,7 @@ def test_adaptation_bad_input(domains, tmp_path):
     with pytest.raises(DataError):
         adapt(source, tmp_path / "empty", "tiny-cnn", "coral", epochs=1)
     texts = write_text_table(tmp_path / "t.csv", 10)
-    with pytest.raises(IncompatibleError, match="holds texts but the model reads images"):
+    with pytest.raises(IncompatibleError, match="holds text data but the model reads image"):
         adapt(source, texts, "tiny-cnn", "coral", epochs=1)
     with pytest.raises(IncompatibleError, match="AdaBN needs batch-norm"):
         adapt(texts, texts, "tiny-bert", "adabn", epochs=1)

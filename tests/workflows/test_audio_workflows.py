@@ -29,8 +29,8 @@ def test_compare_judges_transfer_against_the_named_baseline(audio_splits: Path) 
     assert len(result.verdicts) == 1 and "scratch" in result.verdicts[0].sentence
     note = next(n for n in result.notes if "--scratch-model" in n)
     assert "mfcc" in note and "logistic regression" in note  # nothing to train: a probe
-    # the baseline is MFCC statistics, not the tiny CNN: its cells are not the probe's
-    assert result.cells[1].accuracies != result.cells[0].accuracies
+    # tones are as easy for MFCC statistics as for the CNN: no gain may be claimed
+    assert result.cells[1].mean == 1.0 and result.verdicts[0].kind == "no-gain"
 
 
 def test_explore_report_plays_the_recordings_of_each_cluster(

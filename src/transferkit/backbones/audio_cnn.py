@@ -56,18 +56,25 @@ class AudioCNN(Backbone):
 
     def forward_features(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         mel, lengths = batch["audio"], batch["lengths"]
-        mask = frame_mask(lengths, mel.shape[1])
-        # padding frames sit at the recording's quietest level, not at log(1e-6)
-        floor = mel.masked_fill(~mask[..., None], float("inf")).amin(dim=(1, 2), keepdim=True)
-        x = torch.where(mask[..., None], mel, floor).unsqueeze(1)  # [b, 1, frames, mels]
+        # padding is zero, as a convolution pads a lone recording, and is zeroed again
+        # after each activation (ReLU's output is >= 0, so max pooling over a padded
+        # window gives what the lone recording's partial window gives): a recording's
+        # features in eval mode do not depend on its batch
+        x = _zero_padding(mel.unsqueeze(1), lengths)  # [b, 1, frames, mels]
         for block in self.body:
-            x = block(x)
+            *convolve, pool = block
+            x = pool(_zero_padding(nn.Sequential(*convolve)(x), lengths))
             lengths = (lengths + 1) // 2
         x = x.mean(dim=3).transpose(1, 2)  # [b, frames, channels]
         return masked_mean(x, frame_mask(lengths, x.shape[1]))
 
     def finish(self, state: torch.Tensor) -> torch.Tensor:  # forward_features runs whole
         raise NotImplementedError
+
+
+def _zero_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """``x [b, c, frames, mels]`` with the frames beyond each recording's length zeroed."""
+    return x * frame_mask(lengths, x.shape[2])[:, None, :, None].to(x.dtype)
 
 
 @register_backbone(

@@ -60,6 +60,10 @@ class MFCCStatistics(Backbone):
         mfcc = mel @ self.dct  # [b, frames, 20]
         delta = torch.zeros_like(mfcc)
         delta[:, 1:-1] = (mfcc[:, 2:] - mfcc[:, :-2]) / 2
+        # a recording's first and last frames have no neighbour on one side (padding in a
+        # batch is not one): their deltas are zero, alone or batched
+        frames = torch.arange(mel.shape[1], device=mel.device)[None, :]
+        delta = delta * ((frames >= 1) & (frames < lengths[:, None] - 1)).unsqueeze(-1)
         mask = frame_mask(lengths, mel.shape[1]).unsqueeze(-1).to(mel.dtype)
         count = mask.sum(1).clamp(min=1.0)
         stats = []

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
+
+from transferkit.data.audio import is_audio_file
 
 T = TypeVar("T")
 
@@ -73,11 +77,27 @@ def make_loader(
 
 
 def length_order(inputs: Sequence[Any]) -> np.ndarray:
-    """Indices that put texts of similar length together (less padding per batch); the
-    identity for non-text inputs."""
-    if inputs and isinstance(inputs[0], str):
+    """Indices that put texts, and recordings, of similar length together (less padding
+    per batch: on the 3,000 FSDD recordings, 0.1 to 2.3 s long, batches in file order
+    were padded to several times their mean length); the identity for other inputs.
+    A recording file's length is read from its size (no decoding)."""
+    if not inputs:
+        return np.arange(0)
+    first = inputs[0]
+    if isinstance(first, str):
         return np.argsort([-len(t) for t in inputs], kind="stable")
+    if isinstance(first, Path) and is_audio_file(first):
+        return np.argsort([-_size(p) for p in inputs], kind="stable")
+    if isinstance(first, tuple) and len(first) == 2:  # (samples, rate) recordings
+        return np.argsort([-len(x[0]) / max(1, int(x[1])) for x in inputs], kind="stable")
     return np.arange(len(inputs))
+
+
+def _size(path: Any) -> int:
+    try:
+        return os.path.getsize(path)
+    except (OSError, TypeError):
+        return 0
 
 
 def prefetched(batches: Iterable[T], depth: int = 2) -> Iterator[T]:

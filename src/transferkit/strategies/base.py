@@ -58,6 +58,10 @@ class FitContext:
     _accelerator: Any = None
     #: unlabelled examples of the target domain, for domain-adaptation methods
     target: Dataset | None = None
+    #: the training split's features as last computed, by backbone fingerprint: a check
+    #: after training on a frozen backbone reuses them (without a cache they would be
+    #: computed again: a second pass over every training example)
+    _train_features: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.classes = self.splits.classes
@@ -104,7 +108,14 @@ class FitContext:
             description=f"Embedding {what}",
         )
         self.embed_stats += stats
+        if ds is self.splits.train:
+            self._train_features = {backbone.fingerprint(): feats}
         return feats
+
+    def train_features(self, backbone: Backbone) -> np.ndarray | None:
+        """The training split's features under ``backbone``'s current weights, if a
+        strategy computed them through ``features``."""
+        return self._train_features.get(backbone.fingerprint())
 
     def loader(
         self,

@@ -88,7 +88,8 @@ def assess(
     outputs = {name: model.outputs(ds, progress) for name, ds in held}
     y_train = prepared.context.y_train
     calibration = calibrate(model, outputs, held, outcome.oof_proba, y_train, prepared.seed)
-    familiarity = check_familiarity(model, splits.train, outputs, progress)
+    kept = prepared.context.train_features(model.backbone)
+    familiarity = check_familiarity(model, splits.train, outputs, progress, kept)
     predictions = [predict(model, outputs[name], ds, name) for name, ds in held]
     features = {name: out.features for name, out in outputs.items()}
     original = original_backbone(prepared)
@@ -200,12 +201,18 @@ def predict(model: TransferModel, outputs: Outputs, ds: Dataset, split: str) -> 
 
 
 def check_familiarity(
-    model: TransferModel, train: Dataset, outputs: dict[str, Outputs], progress: Any
+    model: TransferModel,
+    train: Dataset,
+    outputs: dict[str, Outputs],
+    progress: Any,
+    train_features: np.ndarray | None = None,
 ) -> FamiliarityResult:
-    """The unfamiliar-input check, fitted on the training features with the validation
-    split as the in-distribution reference; stored with the model."""
+    """The unfamiliar-input check, fitted on the training features (``train_features``
+    when training left them, computed otherwise) with the validation split as the
+    in-distribution reference; stored with the model."""
     reference = outputs["val"].features if "val" in outputs else None
-    familiarity = Familiarity.fit(model.embed(train, progress), reference)
+    feats = train_features if train_features is not None else model.embed(train, progress)
+    familiarity = Familiarity.fit(feats, reference)
     model.familiarity = familiarity
     model.record.familiarity = familiarity.describe()
     rates = {name: float(np.mean(familiarity.flags(o.features))) for name, o in outputs.items()}

@@ -9,6 +9,7 @@ whole comparison.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from pathlib import Path
@@ -93,49 +94,44 @@ def compare(
     size_names = _check_sizes(list(sizes), counts)
     shared = feature_cache(cache, engine)
     baseline = _baseline_recipe(scratch_model)
+    run = functools.partial(
+        _cell, seeds=seeds, cache=shared, data_options=data_options, options=options,
+        progress=progress,
+    )  # fmt: skip
     cells = [
-        _cell(
-            data,
-            scratch_model if strategy == "scratch" and scratch_model else model,
-            strategy,
-            size,
-            seeds,
-            shared,
-            data_options,
-            options,
-            progress,
-            baseline if strategy == "scratch" else strategy,
-        )
+        run(data, scratch_model if strategy == "scratch" and scratch_model else model, strategy,
+            size, recipe=baseline if strategy == "scratch" else strategy)
         for size in size_names
         for strategy in strategies
-    ]
+    ]  # fmt: skip
+    result = _result(cells, size_names, seeds, splits, counts)
+    if scratch_model and "scratch" in strategies:
+        result.notes.append(_baseline_note(scratch_model, baseline))
+    if out_path is not None:
+        result.out = write_atomically(out_path, lambda tmp: _write(tmp, result), overwrite)
+    return result
+
+
+def _result(
+    cells: list[Cell], sizes: list[str], seeds: int, splits: Splits, counts: Counter[str]
+) -> CompareResult:
+    """The cells with their verdicts, the test split's class shares and the notes."""
     result = CompareResult(
         cells,
-        verdicts(cells, size_names) if seeds >= 2 else [],
-        size_names,
+        verdicts(cells, sizes) if seeds >= 2 else [],
+        sizes,
         list(range(seeds)),
         splits.test_origin or "test",
         all_per_class=sum(counts.values()) / len(counts),
     )
+    assert splits.test is not None  # _with_test_split checked
     test_counts = Counter(splits.test.labels or [])
     result.class_shares = {c: k / len(splits.test) for c, k in sorted(test_counts.items())}
     result.majority_class, top = test_counts.most_common(1)[0]
     result.majority_accuracy = top / len(splits.test)
     result.notes.extend(constant_notes(result))
-    if scratch_model and "scratch" in strategies:
-        how = (
-            "fits a logistic regression on its features (it has no weights to train)"
-            if baseline == "linear-probe"
-            else "trains it from random initialisation"
-        )
-        result.notes.append(
-            f"scratch is {scratch_model} (--scratch-model), which {how}: the baseline "
-            "without transfer that every verdict is judged against."
-        )
     if seeds < 2:
         result.notes.append("One seed: no confidence intervals and no verdict on transfer.")
-    if out_path is not None:
-        result.out = write_atomically(out_path, lambda tmp: _write(tmp, result), overwrite)
     return result
 
 
@@ -159,6 +155,7 @@ def _cell(
     model: str | None,
     strategy: str,
     size: str,
+    *,
     seeds: int,
     cache: FeatureCache,
     data_options: dict[str, Any],
@@ -188,6 +185,18 @@ def _cell(
         )
     mean, low, high = mean_ci(accs, bounds=(0.0, 1.0))  # one seed: no interval
     return Cell(strategy, size, accs, secs, mean, low, high)
+
+
+def _baseline_note(scratch_model: str, recipe: str) -> str:
+    how = (
+        "fits a logistic regression on its features (it has no weights to train)"
+        if recipe == "linear-probe"
+        else "trains it from random initialisation"
+    )
+    return (
+        f"scratch is {scratch_model} (--scratch-model), which {how}: the baseline without "
+        "transfer that every verdict is judged against."
+    )
 
 
 def _baseline_recipe(scratch_model: str | None) -> str:
