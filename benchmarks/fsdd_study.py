@@ -140,6 +140,20 @@ def run_usual(part: str, data: Path, label: int, args: Any, ctx: dict) -> list[d
     return out
 
 
+def per_speaker_rows(part: str, found: dict[str, list[float]]) -> list[dict]:
+    """One row per method: the mean over the six speakers, their spread, and each."""
+    return [
+        {
+            "part": part,
+            "method": k,
+            "accuracy": statistics.mean(v),
+            "spread": statistics.stdev(v),
+            "per_speaker": dict(zip(SPEAKERS, v, strict=True)),
+        }
+        for k, v in found.items()
+    ]
+
+
 def run_held_out(args: Any, ctx: dict) -> list[dict]:
     rows = recordings(args.data)
     found: dict[str, list[float]] = {}
@@ -160,16 +174,7 @@ def run_held_out(args: Any, ctx: dict) -> list[dict]:
             )
             found.setdefault(f"{model} {strategy}", []).append(row["accuracy"])
         print(f"  (b) {s}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in found.items()), flush=True)
-    return [
-        {
-            "part": "b",
-            "method": k,
-            "accuracy": statistics.mean(v),
-            "spread": statistics.stdev(v),
-            "per_speaker": dict(zip(SPEAKERS, v, strict=True)),
-        }
-        for k, v in found.items()
-    ]
+    return per_speaker_rows("b", found)
 
 
 def run_adapt(args: Any, ctx: dict, tmp: Path) -> list[dict]:
@@ -187,16 +192,7 @@ def run_adapt(args: Any, ctx: dict, tmp: Path) -> list[dict]:
                 found.setdefault(f"{model} source-only ({method}'s run)", []).append(base)
             said = ", ".join(f"{k} {v[-1]:.3f}" for k, v in found.items() if k.startswith(model))
             print(f"  (d) -> {s}: {said}", flush=True)
-    return [
-        {
-            "part": "d",
-            "method": k,
-            "accuracy": statistics.mean(v),
-            "spread": statistics.stdev(v),
-            "per_speaker": dict(zip(SPEAKERS, v, strict=True)),
-        }
-        for k, v in found.items()
-    ]
+    return per_speaker_rows("d", found)
 
 
 def run_verdicts(args: Any, ctx: dict) -> list[dict]:

@@ -42,3 +42,9 @@ class ModelDirError(TransferkitError):
 
 class NotFittedError(TransferkitError, AttributeError):
     """A fitted attribute or prediction was asked of an object that has not been fitted."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (or its type), to quote in a sentence."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -135,3 +135,16 @@ def to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, tuple | list):
         return type(batch)(to_device(v, device) for v in batch)
     return batch
+
+
+def soundfile_module() -> Any:
+    """soundfile (libsndfile), which decodes audio, or one sentence saying how to get it."""
+    try:
+        import soundfile
+    except (ImportError, OSError):  # a dependency, but its C library may be missing
+        from transferkit.errors import DataError
+
+        raise DataError(
+            "Reading audio needs soundfile and its libsndfile; run `pip install soundfile`."
+        ) from None
+    return soundfile

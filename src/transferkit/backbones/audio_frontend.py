@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from transferkit.backbones.preprocessing import Preprocessing
-from transferkit.errors import DataError
+from transferkit.errors import DataError, first_line
+from transferkit.runtime import soundfile_module
 
 FRONTENDS = ("whisper", "mel-power", "log-mel", "waveform")
 #: augmentation settings: they change training batches, never evaluation features
@@ -135,14 +136,14 @@ def load_audio(source: Any, rate: int, max_seconds: float | None = None) -> np.n
         if max_seconds is not None:
             samples = samples[: int(max_seconds * given_rate)]
     else:
-        sf = _soundfile()
+        sf = soundfile_module()
         try:
             info = sf.info(str(source))
             frames = -1 if max_seconds is None else int(max_seconds * info.samplerate)
             samples, given_rate = sf.read(str(source), frames=frames, dtype="float32")
         except Exception as exc:
             raise DataError(
-                f"Cannot decode recording {source} ({_first_line(exc)}); remove or replace it."
+                f"Cannot decode recording {source} ({first_line(exc)}); remove or replace it."
             ) from None
     if samples.ndim == 2:
         samples = samples.mean(axis=1)
@@ -157,21 +158,6 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
 
     g = gcd(rate, target)
     return resample_poly(samples, target // g, rate // g).astype(np.float32)
-
-
-def _soundfile() -> Any:
-    try:
-        import soundfile
-    except ImportError:  # pragma: no cover - a dependency; its C library may be missing
-        raise DataError(
-            "Reading audio needs soundfile and its libsndfile; run `pip install soundfile`."
-        ) from None
-    return soundfile
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _mel_filters(rate: int, n_fft: int, n_mels: int) -> torch.Tensor:

@@ -12,13 +12,13 @@ cropped); a file too long to be a clip at all, silent, empty or undecodable is b
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from transferkit.data.dataset import Dataset
 from transferkit.data.folders import MediaKind, holds_class_folders, list_media, read_class_folders
-from transferkit.errors import DataError
+from transferkit.errors import first_line
+from transferkit.runtime import soundfile_module
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"})
 #: longer than this is a whole session, not a clip to classify: cut it first
@@ -29,16 +29,6 @@ MIN_RATE = 4000
 MAX_CHANNELS = 8
 
 
-def soundfile_module() -> Any:
-    try:
-        import soundfile
-    except ImportError:  # pragma: no cover - a dependency; its C library may be missing
-        raise DataError(
-            "Reading audio needs soundfile and its libsndfile; run `pip install soundfile`."
-        ) from None
-    return soundfile
-
-
 def check_audio(path: Path) -> str | None:
     """Why the file cannot be used as a recording, or ``None``: it reads the header and,
     for the silence test, at most the first minute of samples."""
@@ -46,7 +36,7 @@ def check_audio(path: Path) -> str | None:
     try:
         info = sf.info(str(path))
     except Exception as exc:  # libsndfile's errors carry no stable type across versions
-        return f"not a readable audio file ({_first_line(exc)})"
+        return f"not a readable audio file ({first_line(exc)})"
     if info.frames <= 0 or info.samplerate <= 0:
         return "recording has no samples (zero length)"
     if info.channels > MAX_CHANNELS:
@@ -59,7 +49,7 @@ def check_audio(path: Path) -> str | None:
     try:
         head, _ = sf.read(str(path), frames=60 * info.samplerate, dtype="float32")
     except Exception as exc:
-        return f"cannot be decoded ({_first_line(exc)})"
+        return f"cannot be decoded ({first_line(exc)})"
     if not np.isfinite(head).all():
         return "holds samples that are not numbers (NaN or infinity)"
     if head.size == 0 or float(np.abs(head).max()) < SILENCE_PEAK:
@@ -87,8 +77,3 @@ def read_audio_folder(root: Path, on_bad_input: str, display_root: Path | None =
 
 def list_audio(path: Path) -> list[Path]:
     return list_media(path, AUDIO)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
