@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import statistics
 import tempfile
 import time
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 import transferkit
-from benchmarks._common import machine_info, write_result
+from benchmarks._common import RESULTS, machine_info, write_result
 from transferkit.features import FeatureCache
 from transferkit.runtime import data_root
 
@@ -120,10 +121,12 @@ def tk_fit(data: Any, model: str, strategy: str, cache: FeatureCache, **options:
     return row
 
 
-def methods(finetune: bool, scratch: bool) -> list[tuple[str, str, dict]]:
+def methods(
+    finetune: bool, scratch: bool, models: tuple[str, ...] = ()
+) -> list[tuple[str, str, dict]]:
     rows = [(m, "linear-probe", {}) for m in PROBES]
     if finetune:
-        rows += [("whisper-tiny.en", "finetune", {}), ("resemblyzer", "finetune", {})]
+        rows += [(m, "finetune", {}) for m in models]
     if scratch:
         rows.append(("audio-cnn", "scratch", {}))
     return rows
@@ -134,7 +137,9 @@ def run_usual(part: str, data: Path, label: int, args: Any, ctx: dict) -> list[d
     train, test = [r for r in rows if r[3] > 4], [r for r in rows if r[3] <= 4]
     out = [{"part": part, "method": "MFCC + logistic regression (by hand)"}]
     out[0]["accuracy"] = mfcc_baseline(train, test, label, ctx["mfcc"])
-    for model, strategy, options in methods(args.finetune, True):
+    for model, strategy, options in methods(
+        args.finetune, not args.no_scratch, args.finetune_models
+    ):
         row = tk_fit(data, model, strategy, ctx["cache"], test_split="test", **options)
         out.append({"part": part, "method": f"{model} {strategy}", **row})
     return out
@@ -162,7 +167,9 @@ def run_held_out(args: Any, ctx: dict) -> list[dict]:
         found.setdefault("MFCC + logistic regression (by hand)", []).append(
             mfcc_baseline(train, test, 1, ctx["mfcc"])
         )
-        for model, strategy, options in methods(args.finetune_b, args.scratch_b):
+        for model, strategy, options in methods(
+            args.finetune_b, args.scratch_b, ("whisper-tiny.en",)
+        ):
             row = tk_fit(
                 ctx["all"],
                 model,
@@ -276,26 +283,39 @@ def main() -> None:
     parser.add_argument("--adapt-methods", nargs="+", default=["coral", "mcc"])
     parser.add_argument("--verdict-speakers", nargs="+", default=["theo", "jackson"])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cache", type=Path, help="feature cache to keep between runs")
+    parser.add_argument("--finetune-models", nargs="+", default=["whisper-tiny.en", "resemblyzer"])
+    parser.add_argument("--no-scratch", action="store_true", help="no audio-cnn in (a), (c)")
     args = parser.parse_args()
-    out: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        ctx = {**manifests(args.data, tmp), "cache": FeatureCache(tmp / "cache"), "mfcc": {}}
+        cache = FeatureCache(args.cache or tmp / "cache")
+        ctx = {**manifests(args.data, tmp), "cache": cache, "mfcc": {}}
         for part in args.parts:
             if part in ("a", "c"):
-                out += run_usual(part, ctx[part], 1 if part == "a" else 2, args, ctx)
+                rows = run_usual(part, ctx[part], 1 if part == "a" else 2, args, ctx)
             elif part == "b":
-                out += run_held_out(args, ctx)
+                rows = run_held_out(args, ctx)
             elif part == "d":
-                out += run_adapt(args, ctx, tmp)
+                rows = run_adapt(args, ctx, tmp)
             elif part == "speed":
-                out += run_speed(args, ctx)
-            elif part == "verdict":
-                out += run_verdicts(args, ctx)
-            for row in out:
-                if row["part"] == part:
-                    print(part, row, flush=True)
-    write_result("fsdd_study", {"machine": machine_info(), "rows": out, "parts": args.parts})
+                rows = run_speed(args, ctx)
+            else:
+                rows = run_verdicts(args, ctx)
+            for row in rows:
+                print(part, row, flush=True)
+            save(part, rows)
+
+
+def save(part: str, rows: list[dict]) -> None:
+    """Each part as it finishes, replacing that part's earlier rows (each row says its
+    machine and date): a part can be re-run on its own."""
+    path = RESULTS / "fsdd_study.json"
+    kept = json.loads(path.read_text())["rows"] if path.exists() else []
+    machine = machine_info()
+    rows = [{**r, "machine": machine} for r in rows]
+    merged = [r for r in kept if r["part"] != part] + rows
+    write_result("fsdd_study", {"rows": merged})
 
 
 if __name__ == "__main__":
