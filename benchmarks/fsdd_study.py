@@ -41,7 +41,7 @@ PROBES = ("whisper-tiny.en", "whisper-tiny.en-layers", "resemblyzer", "mfcc")
 
 def recordings(root: Path) -> list[tuple[str, str, str, int]]:
     rows = []
-    for f in sorted((root / "fsdd" / "recordings").glob("*.wav")):
+    for f in sorted((root / "fsdd" / "recordings").resolve().glob("*.wav")):
         digit, speaker, index = f.stem.split("_")
         rows.append((str(f), digit, speaker, int(index)))
     return rows

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.integration
 
 
 def _recordings(root: Path) -> list[tuple[str, str, str, int]]:
-    files = sorted((root / "fsdd" / "recordings").glob("*.wav"))
+    files = sorted((root / "fsdd" / "recordings").resolve().glob("*.wav"))  # a manifest
+    # resolves relative paths against its own folder, not the working directory
     if len(files) != 3000:
         pytest.fail(f"expected the 3,000 FSDD recordings under {root / 'fsdd'}")
     return [(str(f), *f.stem.split("_")[:2], int(f.stem.split("_")[2])) for f in files]
