@@ -17,9 +17,12 @@ The rule, with the measurements behind it in the README's strategy guide:
   0.641, better on 3 of 6 seeds) in about a quarter of the time (about 2.5 s against
   10 s), but worse at 16 (0.692 against 0.702) and at 64 (0.772 against 0.787), on 6 of
   6 seeds each; hence the threshold of 8;
-* images, at most ``few_shot`` examples in the smallest class: ``linear-probe`` — with a
-  handful of images per class, fine-tuning mostly fits noise while the pretrained
-  features already separate the classes;
+* images and recordings, at most ``few_shot`` examples in the smallest class:
+  ``linear-probe`` — with a handful of examples per class, fine-tuning mostly fits noise
+  while the pretrained features already separate the classes (for recordings this is
+  the image rule carried over, not yet measured on audio validation data: on FSDD's 270
+  recordings per class, above the threshold, ``benchmarks/fsdd_study.py`` records what
+  fine-tuning and the probe each reached on validation);
 * otherwise ``lp-ft`` (linear probe, then fine-tuning from that head), or ``linear-probe``
   when ``budget=fast`` (no backbone training at all).
 
