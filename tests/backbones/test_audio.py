@@ -114,3 +114,35 @@ def test_the_scratch_cnn_has_no_pretrained_weights_to_load() -> None:
     backbone = create_backbone("audio-cnn", pretrained=False)
     item = backbone.prepare(recordings()[0], augment=True)
     assert backbone.forward_features(backbone.collate([item])).shape == (1, 128)
+
+
+def test_a_local_hugging_face_speech_model_is_an_audio_backbone(tmp_path) -> None:
+    """A wav2vec 2.0 folder (random, tiny) loads as data, reads waveforms at its own rate,
+    and gives each recording the same features alone as in a batch."""
+    import json
+
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+    config = Wav2Vec2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        conv_dim=(16, 16),
+        conv_stride=(5, 4),
+        conv_kernel=(10, 8),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+    )
+    torch.manual_seed(0)
+    Wav2Vec2Model(config).save_pretrained(tmp_path)
+    extractor = {"sampling_rate": 16000, "do_normalize": True, "feature_size": 1}
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps(extractor))
+    backbone = create_backbone(str(tmp_path))
+    assert backbone.modality == "audio" and backbone.num_features == 32
+    assert backbone.preprocessing.frontend == "waveform" and backbone.preprocessing.standardize
+    items = [backbone.prepare(r) for r in recordings()[:2]]
+    with torch.inference_mode():
+        together = backbone.forward_features(backbone.collate(items))
+        alone = backbone.forward_features(backbone.collate(items[1:]))
+    assert torch.allclose(together[1], alone[0], atol=1e-5)
