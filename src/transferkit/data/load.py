@@ -93,7 +93,9 @@ def _read_part(
                 f"--group-column names a column of a table, but {path} is a folder; list the "
                 "files with their groups in a CSV manifest (path, label and group columns)."
             )
-        if looks_like_audio_folder(path) and not looks_like_image_folder(path):
+        # the image test first: it stops at the first image, where the audio test of an
+        # image folder would walk every file to find none
+        if not looks_like_image_folder(path) and looks_like_audio_folder(path):
             return read_audio_folder(path, config.on_bad_input, display_root)
         return read_image_folder(path, config.on_bad_input, display_root)
     return read_table(
