@@ -12,7 +12,7 @@ from torch import nn
 
 import transferkit
 from transferkit.backbones import ImagePreprocessing, SequentialImageBackbone, create_backbone
-from transferkit.errors import ConfigError, DataError, IncompatibleError
+from transferkit.errors import ConfigError, DataError, IncompatibleError, WeightsUnavailableError
 from transferkit.strategies import STRATEGIES
 from transferkit.strategies.contrastive import frozen_prefix, pairwise_cosine_loss
 from transferkit.strategies.gradual import GradualConfig, unfreeze_schedule
@@ -180,3 +180,21 @@ def test_pairwise_cosine_loss_matches_its_definition():
     c = 1 / 2**0.5
     expected = ((0.0 - 1) ** 2 + (c - 0) ** 2 + (c - 0) ** 2) / 3
     assert float(pairwise_cosine_loss(e, y)) == pytest.approx(expected)
+
+
+def test_scratch_trains_a_hub_architecture_whose_weights_are_not_here(
+    image_folder, monkeypatch, tmp_path
+):
+    """``scratch`` needs no pretrained weights, so an architecture whose weights would
+    download (timm:NAME offline) trains; only the probe it is compared with is missing."""
+    monkeypatch.setenv("TRANSFERKIT_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    from transferkit.backbones import weights
+
+    weights.host_reachable.cache_clear()
+    result = transferkit.fit(
+        image_folder, "timm:mobilenetv3_small_050", "scratch", epochs=1, cache=False
+    )
+    assert result.metrics.baseline is None and 0 <= result.accuracy <= 1
+    with pytest.raises(WeightsUnavailableError):
+        transferkit.fit(image_folder, "timm:mobilenetv3_small_050", "linear-probe", cache=False)

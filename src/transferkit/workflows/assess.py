@@ -16,7 +16,7 @@ import numpy as np
 from transferkit.backbones import Backbone, create_backbone
 from transferkit.data.dataset import Dataset, Splits
 from transferkit.data.load import group_overlap_warning, overlap_warning
-from transferkit.errors import IncompatibleError
+from transferkit.errors import IncompatibleError, WeightsUnavailableError
 from transferkit.evaluation.calibration import (
     TemperatureChoice,
     choose_temperature,
@@ -239,10 +239,12 @@ def original_backbone(prepared: Prepared) -> Backbone | None:
         return None
     try:
         return placed(create_backbone(prepared.model_name, weights=prepared.weights))
-    except IncompatibleError:
+    except (IncompatibleError, WeightsUnavailableError):
         if prepared.strategy.uses_pretrained_weights:
             raise
-        return None  # scratch on an architecture that has no pretrained weights (audio-cnn)
+        # scratch on an architecture without pretrained weights (audio-cnn) or whose
+        # weights are not on this machine (timm:NAME offline): no probe to compare with
+        return None
 
 
 def forgetting(
