@@ -29,7 +29,8 @@ def map_2d(features: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
     try:
         import umap  # type: ignore[import-not-found]
 
-        return umap.UMAP(random_state=seed).fit_transform(features), "UMAP"
+        # n_jobs=1: a seeded UMAP runs on one thread anyway (and warns unless told)
+        return umap.UMAP(random_state=seed, n_jobs=1).fit_transform(features), "UMAP"
     except ImportError:
         pass
     if len(features) <= 5000:
