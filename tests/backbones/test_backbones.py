@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 
 from tests.conftest import make_image
 from transferkit.backbones import BACKBONES, Backbone, create_backbone, list_backbones
-from transferkit.errors import UnknownNameError, WeightsUnavailableError
+from transferkit.errors import IncompatibleError, UnknownNameError, WeightsUnavailableError
 
 
 def _inputs(backbone, tmp_path: Path, n: int = 5) -> list:
@@ -73,8 +73,11 @@ def _check_backbone(
         torch.testing.assert_close(rebuilt.eval().forward_features(batch), feats)
 
 
+SCRATCH_ONLY = ("audio-cnn", "image-cnn")
+
+
 def _registered(name: str) -> Callable[[], Backbone]:
-    if name == "audio-cnn":  # no pretrained weights: the same seeded initialisation
+    if name in SCRATCH_ONLY:  # no pretrained weights: the same seeded initialisation
 
         def seeded() -> Backbone:
             torch.manual_seed(0)
@@ -103,6 +106,15 @@ def _random_weights(name: str, path: Path) -> Callable[[], Backbone]:
 @pytest.mark.parametrize("name", list_backbones("tiny-*", include_tests=True))
 def test_tiny_backbone_contract(name, tmp_path):
     _check_backbone(name, _registered(name), BACKBONES.get(name).modality, tmp_path)
+
+
+def test_the_scratch_image_cnn_has_no_weights_and_keeps_the_contract(tmp_path):
+    """``image-cnn`` (the quick from-scratch image baseline) refuses to pose as pretrained
+    and otherwise behaves as every image backbone must (batch-invariant features, rebuilt
+    from its state)."""
+    with pytest.raises(IncompatibleError, match="--strategy scratch"):
+        create_backbone("image-cnn")
+    _check_backbone("image-cnn", _registered("image-cnn"), "image", tmp_path)
 
 
 @pytest.mark.parametrize(
