@@ -34,6 +34,21 @@ def test_verdict_flips_between_gain_no_gain_inconclusive_and_negative_transfer()
     assert "run more seeds" in few.sentence
     neg = transfer_verdict("finetune", "all", [0.5, 0.52, 0.51], [0.7, 0.72, 0.69])
     assert neg.kind == "negative" and neg.sentence.startswith("Negative transfer on all the data")
+    assert "training from scratch beats finetune" in neg.sentence
+
+
+def test_a_verdict_names_a_baseline_that_is_not_scratch():
+    """Against ``--scratch-model mfcc`` (features with nothing trained) the verdict must not
+    say "training from scratch": it names what the pretrained model lost to."""
+    neg = transfer_verdict(
+        "linear-probe", "16", [0.5, 0.52, 0.51], [0.7, 0.72, 0.69], baseline="mfcc"
+    )
+    assert "mfcc on this data alone beats linear-probe" in neg.sentence
+    assert "scratch" not in neg.sentence
+    gain = transfer_verdict(
+        "linear-probe", "16", [0.9, 0.92, 0.91], [0.6, 0.62, 0.58], baseline="mfcc"
+    )
+    assert "linear-probe beats mfcc by" in gain.sentence
 
 
 def test_compare_runs_every_cell_and_writes_a_report(comparable, tmp_path):

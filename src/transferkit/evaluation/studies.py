@@ -81,15 +81,17 @@ def constant_notes(result: CompareResult) -> list[str]:
     return out
 
 
-def verdicts(cells: list[Cell], sizes: list[str]) -> list[TransferVerdict]:
-    """For each size, the best transfer strategy against scratch (paired by seed)."""
+def verdicts(cells: list[Cell], sizes: list[str], baseline: str = "") -> list[TransferVerdict]:
+    """For each size, the best transfer strategy against scratch (paired by seed);
+    ``baseline`` names scratch's model when it is not the pretrained one's architecture."""
     out = []
     for size in sizes:
         at = {c.strategy: c for c in cells if c.size == size}
         if BASELINE not in at or len(at) < 2:
             continue
         best = max((c for s, c in at.items() if s != BASELINE), key=lambda c: c.mean)
-        out.append(transfer_verdict(best.strategy, size, best.accuracies, at[BASELINE].accuracies))
+        found = at[BASELINE].accuracies
+        out.append(transfer_verdict(best.strategy, size, best.accuracies, found, baseline=baseline))
     return out
 
 

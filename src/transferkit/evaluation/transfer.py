@@ -29,29 +29,34 @@ class TransferVerdict:
     low: float
     high: float
     n: int
+    #: the no-transfer baseline when it is not the pretrained architecture trained from
+    #: scratch (``compare --scratch-model mfcc``): the sentence names it
+    baseline: str = ""
 
     @property
     def sentence(self) -> str:
+        short = self.baseline or "scratch"
+        long = f"{self.baseline} on this data alone" if self.baseline else "training from scratch"
         interval = (
             f"{self.mean:+.3f} accuracy, 95% CI [{self.low:+.3f}, {self.high:+.3f}] "
             f"over {self.n} seeds"
         )
         where = f"at {self.size} examples per class" if self.size != "all" else "on all the data"
         if self.kind == "gain":
-            return f"Transfer helps {where}: {self.strategy} beats scratch by {interval}."
+            return f"Transfer helps {where}: {self.strategy} beats {short} by {interval}."
         if self.kind == "negative":
             return (
-                f"Negative transfer {where}: training from scratch beats {self.strategy} "
+                f"Negative transfer {where}: {long} beats {self.strategy} "
                 f"({interval}); the pretrained model hurts here."
             )
         if self.kind == "inconclusive":
             return (
-                f"Not enough evidence {where}: {self.strategy} minus scratch is {interval}, "
+                f"Not enough evidence {where}: {self.strategy} minus {short} is {interval}, "
                 f"an interval {self.high - self.low:.2f} wide that includes zero; run more "
                 "seeds (--seeds) to tell."
             )
         return (
-            f"No detectable gain from transfer {where}: {self.strategy} minus scratch is "
+            f"No detectable gain from transfer {where}: {self.strategy} minus {short} is "
             f"{interval}, an interval that includes zero."
         )
 
@@ -62,6 +67,7 @@ def transfer_verdict(
     transfer: Sequence[float],
     scratch: Sequence[float],
     confidence: float = 0.95,
+    baseline: str = "",
 ) -> TransferVerdict:
     """Compare accuracies of a transfer strategy and scratch obtained with the same seeds."""
     d = paired_difference(transfer, scratch, confidence)
@@ -75,4 +81,4 @@ def transfer_verdict(
         if wide
         else "no-gain"
     )
-    return TransferVerdict(kind, strategy, size, d["mean"], d["low"], d["high"], d["n"])
+    return TransferVerdict(kind, strategy, size, d["mean"], d["low"], d["high"], d["n"], baseline)

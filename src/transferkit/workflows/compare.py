@@ -104,7 +104,7 @@ def compare(
         for size in size_names
         for strategy in strategies
     ]  # fmt: skip
-    result = _result(cells, size_names, seeds, splits, counts)
+    result = _result(cells, size_names, seeds, splits, counts, scratch_model or "")
     if scratch_model and "scratch" in strategies:
         result.notes.append(_baseline_note(scratch_model, baseline))
     if out_path is not None:
@@ -113,12 +113,17 @@ def compare(
 
 
 def _result(
-    cells: list[Cell], sizes: list[str], seeds: int, splits: Splits, counts: Counter[str]
+    cells: list[Cell],
+    sizes: list[str],
+    seeds: int,
+    splits: Splits,
+    counts: Counter[str],
+    baseline: str = "",
 ) -> CompareResult:
     """The cells with their verdicts, the test split's class shares and the notes."""
     result = CompareResult(
         cells,
-        verdicts(cells, sizes) if seeds >= 2 else [],
+        verdicts(cells, sizes, baseline) if seeds >= 2 else [],
         sizes,
         list(range(seeds)),
         splits.test_origin or "test",
