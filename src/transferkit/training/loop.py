@@ -202,7 +202,9 @@ class Trainer:
             run.best_state = _clone_state(self.accelerator.unwrap_model(model))
             return False
         run.bad_epochs += 1
-        history.stopped_early = s.patience is not None and run.bad_epochs >= s.patience
+        out_of_patience = s.patience is not None and run.bad_epochs >= s.patience
+        # patience running out on the last epoch stops nothing: the schedule ended
+        history.stopped_early = out_of_patience and epoch + 1 < s.epochs
         return history.stopped_early
 
     def _train_epoch(
