@@ -13,8 +13,12 @@ demo: setup
 		--test-split val --out runs/demo-ants-bees --overwrite
 
 # Every test: fast unit tests and integration tests on the real weights and data sets.
+# One worker per core (pytest-xdist), a test file per worker at a time; TEST_WORKERS=0 runs
+# them in this process (pdb, -x).
+TEST_WORKERS ?= auto
 test: setup
-	TRANSFERKIT_DATA_ROOT="$(DATA_ROOT)" .venv/bin/python -m pytest $(PYTEST_ARGS)
+	TRANSFERKIT_DATA_ROOT="$(DATA_ROOT)" .venv/bin/python -m pytest -n $(TEST_WORKERS) \
+		--dist loadfile $(PYTEST_ARGS)
 
 test-fast: setup
 	.venv/bin/python -m pytest -m "not integration and not browser" $(PYTEST_ARGS)

@@ -10,6 +10,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+# Under pytest-xdist (`make test` runs one worker per core) each worker gets its share of
+# the cores: two workers each running torch's default of one thread per core fight over
+# them. Set before torch is imported, so subprocesses and tutorial kernels inherit it.
+if _workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // int(_workers))))
+
 import numpy as np
 import pytest
 from PIL import Image
