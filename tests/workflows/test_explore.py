@@ -174,11 +174,13 @@ def test_cli_prints_the_chosen_k(image_folder, loose_images, tmp_path, capsys):
     code, stdout, _ = run(["explore", image_folder, "-m", "tiny-cnn"], capsys)
     assert code == 0 and "Nearest-neighbour accuracy" in stdout
     assert "2 clusters (the number of classes)" in stdout and "by silhouette alone" in stdout
-    out = tmp_path / "cli"
+    # a path longer than the 80 columns of a pipe is printed whole, ready to copy
+    out = tmp_path / ("a-folder-with-a-long-name-" * 4) / "cli"
     code, stdout, _ = run(["explore", loose_images, "-m", "tiny-cnn", "--out", out], capsys)
     assert code == 0 and "(the best silhouette score)" in stdout and "runner-up k =" in stdout
     assert "No labels, so no adjusted Rand index" in stdout and "nan" not in stdout
-    assert "clusters.csv" in stdout and (out / "clusters.csv").exists()
+    assert f"Clusters: {out / 'clusters.csv'}" in stdout and (out / "clusters.csv").exists()
+    assert f"Report: {out / 'report.html'}" in stdout
 
 
 def test_two_data_sets_of_one_name_stay_apart_on_the_map(tmp_path):

@@ -64,8 +64,8 @@ def print_fit_summary(console: Console, result: Any) -> None:
     )
     console.print(f"Time: {cost.seconds:.1f} s.")
     if result.out is not None:
-        console.print(f"Report: {escape(str(result.out / 'report.html'))}")
-        console.print(f"Model saved to [bold]{escape(str(result.out))}[/bold]")
+        console.print(f"Report: {escape(str(result.out / 'report.html'))}", soft_wrap=True)
+        console.print(f"Model saved to [bold]{escape(str(result.out))}[/bold]", soft_wrap=True)
     else:
         console.print("Model not saved (no --out given).")
 

@@ -114,7 +114,7 @@ def compare(args: tuple[str, ...], option_pairs: tuple[str, ...], **values: Any)
     for note in result.notes:
         out.print(escape(note))
     if result.out:
-        out.print(f"Report: {escape(str(result.out / 'report.html'))}")
+        out.print(f"Report: {escape(str(result.out / 'report.html'))}", soft_wrap=True)
 
 
 @click.command()
@@ -158,8 +158,8 @@ def explore(data: str, **values: Any) -> None:
     for note in result.notes:
         out.print(escape(note))
     if result.out:
-        out.print(f"Clusters: {escape(str(result.out / CLUSTERS_FILE))}")
-        out.print(f"Report: {escape(str(result.out / 'report.html'))}")
+        out.print(f"Clusters: {escape(str(result.out / CLUSTERS_FILE))}", soft_wrap=True)
+        out.print(f"Report: {escape(str(result.out / 'report.html'))}", soft_wrap=True)
 
 
 @plugin_command("The method's", metavar="")
@@ -208,5 +208,5 @@ def adapt(args: tuple[str, ...], **values: Any) -> None:
     )
     out.print(f"Time: {fit.metrics.cost.seconds:.1f} s.")
     if result.out:
-        out.print(f"Report: {escape(str(result.out / 'report.html'))}")
-        out.print(f"Model saved to [bold]{escape(str(result.out))}[/bold]")
+        out.print(f"Report: {escape(str(result.out / 'report.html'))}", soft_wrap=True)
+        out.print(f"Model saved to [bold]{escape(str(result.out))}[/bold]", soft_wrap=True)

@@ -45,7 +45,7 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
     rendered = format_predictions(predictions, run.format)
     if run.out:
         write_file(Path(run.out), rendered if isinstance(rendered, str) else str(rendered))
-        err.print(f"Wrote {len(ds)} predictions to {escape(run.out)}")
+        err.print(f"Wrote {len(ds)} predictions to {escape(run.out)}", soft_wrap=True)
     elif isinstance(rendered, str):
         click.echo(rendered, nl=False)
     else:
