@@ -122,14 +122,24 @@ def tk_fit(data: Any, model: str, strategy: str, cache: FeatureCache, **options:
 
 
 def methods(
-    finetune: bool, scratch: bool, models: tuple[str, ...] = ()
+    finetune: bool,
+    scratch: bool,
+    models: tuple[str, ...] = (),
+    scratch_epochs: int | None = None,
+    probes: tuple[str, ...] = PROBES,
 ) -> list[tuple[str, str, dict]]:
-    rows = [(m, "linear-probe", {}) for m in PROBES]
+    rows = [(m, "linear-probe", {}) for m in probes]
     if finetune:
         rows += [(m, "finetune", {}) for m in models]
     if scratch:
-        rows.append(("audio-cnn", "scratch", {}))
+        # the strategy's own budget (30 epochs, patience 8) unless told otherwise
+        rows.append(("audio-cnn", "scratch", {"epochs": scratch_epochs} if scratch_epochs else {}))
     return rows
+
+
+def method_name(model: str, strategy: str, options: dict) -> str:
+    epochs = f" ({options['epochs']} epochs)" if "epochs" in options else ""
+    return f"{model} {strategy}{epochs}"
 
 
 def run_usual(part: str, data: Path, label: int, args: Any, ctx: dict) -> list[dict]:
@@ -138,10 +148,10 @@ def run_usual(part: str, data: Path, label: int, args: Any, ctx: dict) -> list[d
     out = [{"part": part, "method": "MFCC + logistic regression (by hand)"}]
     out[0]["accuracy"] = mfcc_baseline(train, test, label, ctx["mfcc"])
     for model, strategy, options in methods(
-        args.finetune, not args.no_scratch, args.finetune_models
+        args.finetune, not args.no_scratch, args.finetune_models, args.scratch_epochs, args.probes
     ):
         row = tk_fit(data, model, strategy, ctx["cache"], test_split="test", **options)
-        out.append({"part": part, "method": f"{model} {strategy}", **row})
+        out.append({"part": part, "method": method_name(model, strategy, options), **row})
     return out
 
 
@@ -168,7 +178,7 @@ def run_held_out(args: Any, ctx: dict) -> list[dict]:
             mfcc_baseline(train, test, 1, ctx["mfcc"])
         )
         for model, strategy, options in methods(
-            args.finetune_b, args.scratch_b, ("whisper-tiny.en",)
+            args.finetune_b, args.scratch_b, ("whisper-tiny.en",), args.scratch_epochs, args.probes
         ):
             row = tk_fit(
                 ctx["all"],
@@ -179,7 +189,7 @@ def run_held_out(args: Any, ctx: dict) -> list[dict]:
                 test_group=s,
                 **options,
             )
-            found.setdefault(f"{model} {strategy}", []).append(row["accuracy"])
+            found.setdefault(method_name(model, strategy, options), []).append(row["accuracy"])
         print(f"  (b) {s}: " + ", ".join(f"{k} {v[-1]:.3f}" for k, v in found.items()), flush=True)
     return per_speaker_rows("b", found)
 
@@ -286,6 +296,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="feature cache to keep between runs")
     parser.add_argument("--finetune-models", nargs="+", default=["whisper-tiny.en", "resemblyzer"])
     parser.add_argument("--no-scratch", action="store_true", help="no audio-cnn in (a), (c)")
+    parser.add_argument("--probes", nargs="*", default=PROBES, help="encoders to probe")
+    parser.add_argument("--scratch-epochs", type=int, help="audio-cnn's epochs (default 30)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -308,13 +320,15 @@ def main() -> None:
 
 
 def save(part: str, rows: list[dict]) -> None:
-    """Each part as it finishes, replacing that part's earlier rows (each row says its
-    machine and date): a part can be re-run on its own."""
+    """Each part as it finishes, replacing the rows of that part and method measured
+    before (each row says its machine and date): a part, or one method of it, can be
+    re-run on its own."""
     path = RESULTS / "fsdd_study.json"
     kept = json.loads(path.read_text())["rows"] if path.exists() else []
     machine = machine_info()
     rows = [{**r, "machine": machine} for r in rows]
-    merged = [r for r in kept if r["part"] != part] + rows
+    new = {r.get("method") for r in rows}
+    merged = [r for r in kept if r["part"] != part or r.get("method") not in new] + rows
     write_result("fsdd_study", {"rows": merged})
 
 
