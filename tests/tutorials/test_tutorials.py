@@ -26,9 +26,9 @@ def _runner():
 
 
 RUNNER = _runner()
-#: measured at 9-11 min each on the 2-core machine, over what CI can give all tutorials
-#: together (12 min); they run with TRANSFERKIT_TUTORIALS=all until they are cut down
-OVER_BUDGET = {"04_scratch_pretrained_lora", "05_source_negative_forgetting"}
+#: measured at 10 min or more on the 2-core machine, over what CI can give all tutorials
+#: together (12 min); it runs with TRANSFERKIT_TUTORIALS=all until it is cut down
+OVER_BUDGET = {"04_scratch_pretrained_lora"}
 
 
 def _param(path: Path):
