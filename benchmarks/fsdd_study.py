@@ -9,6 +9,7 @@ go to a temporary folder. Every row is measured in the same run as its baselines
 * (c) speaker identity (6 classes) on the usual split;
 * (d) ``adapt`` from 5 labelled speakers to the 6th, unlabelled, against source-only;
 * ``verdict``: ``compare`` with a speaker held out, each encoder against MFCC statistics;
+* ``verdict-c``: ``compare`` on speaker identity against MFCC and ``audio-cnn`` scratch;
 * ``speed``: a linear probe on all 3,000 recordings against one pass of the encoder.
 
 Baselines: MFCC statistics and logistic regression written by hand (no transferkit), and
@@ -212,34 +213,59 @@ def run_adapt(args: Any, ctx: dict, tmp: Path) -> list[dict]:
     return per_speaker_rows("d", found)
 
 
+def verdict_rows(part: str, method: str, data: Any, model: str, ctx: dict, **kw: Any) -> list:
+    """``compare`` of the encoder's probe against a no-transfer baseline (``scratch`` with
+    ``scratch_model``), 16 per class and all, 3 seeds: a row per verdict."""
+    r = transferkit.compare(
+        data, model, ["linear-probe", "scratch"], [16, "all"], seeds=3, cache=ctx["cache"], **kw
+    )
+    out = []
+    for v in r.verdicts:
+        means = {c.strategy: round(c.mean, 4) for c in r.cells if c.size == v.size}
+        out.append(
+            {"part": part, "method": method, "size": v.size, "kind": v.kind, "means": means}
+            | {"sentence": v.sentence}
+        )
+        print(f"  {part} {method} {v.size}: {v.sentence}", flush=True)
+    return out
+
+
 def run_verdicts(args: Any, ctx: dict) -> list[dict]:
     """``compare`` on digits with a speaker held out: each encoder's probe against MFCC
     statistics as the no-transfer baseline (``--scratch-model mfcc``), 3 seeds."""
     out = []
     for model in ("resemblyzer", "whisper-tiny.en"):
         for s in args.verdict_speakers:
-            r = transferkit.compare(
+            out += verdict_rows(
+                "verdict",
+                f"{model} vs mfcc, test {s}",
                 ctx["all"],
                 model,
-                ["linear-probe", "scratch"],
-                [16, "all"],
-                seeds=3,
+                ctx,
                 scratch_model="mfcc",
-                cache=ctx["cache"],
                 group_column="speaker",
                 test_group=s,
             )
-            for v in r.verdicts:
-                out.append(
-                    {
-                        "part": "verdict",
-                        "method": f"{model} vs mfcc, test {s}",
-                        "size": v.size,
-                        "kind": v.kind,
-                        "sentence": v.sentence,
-                    }
-                )
-                print(f"  verdict {model} {s} {v.size}: {v.sentence}", flush=True)
+    return out
+
+
+def run_speaker_verdicts(args: Any, ctx: dict) -> list[dict]:
+    """``compare`` on speaker identity, the usual split: the speech encoder and the
+    speaker encoder against both no-transfer baselines (MFCC statistics, and
+    ``audio-cnn`` from scratch with the epochs of the (c) row), 3 seeds."""
+    out = []
+    epochs = {"scratch": {"epochs": args.scratch_epochs}} if args.scratch_epochs else None
+    for model in ("whisper-tiny.en", "resemblyzer"):
+        for baseline in ("mfcc", "audio-cnn"):
+            out += verdict_rows(
+                "verdict-c",
+                f"{model} vs {baseline}, speakers",
+                ctx["c"],
+                model,
+                ctx,
+                scratch_model=baseline,
+                options=epochs if baseline == "audio-cnn" else None,
+            )
     return out
 
 
@@ -312,6 +338,8 @@ def main() -> None:
                 rows = run_adapt(args, ctx, tmp)
             elif part == "speed":
                 rows = run_speed(args, ctx)
+            elif part == "verdict-c":
+                rows = run_speaker_verdicts(args, ctx)
             else:
                 rows = run_verdicts(args, ctx)
             for row in rows:
