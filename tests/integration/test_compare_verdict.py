@@ -31,5 +31,8 @@ def test_transfer_gains_on_real_labels_and_not_on_coin_flips(shared_data, tmp_pa
     assert [v.kind for v in real.verdicts] == ["gain"]
     flips = _coin_flip_labels(ants, tmp_path / "coin")
     noise = transferkit.compare(flips, "mobilenet_v2", ["linear-probe", "scratch"], [16], **kw)
-    assert [v.kind for v in noise.verdicts] in (["no-gain"], ["negative"])
-    assert "transfer" in noise.verdicts[0].sentence.lower()
+    # never "transfer helps" on noise; with 153 test photos near 50% the test split alone
+    # cannot rule out a 5-point difference, so "not enough evidence" is an honest answer
+    assert [v.kind for v in noise.verdicts] in (["no-gain"], ["negative"], ["inconclusive"])
+    said = noise.verdicts[0].sentence
+    assert "transfer" in said.lower() or "larger test split" in said

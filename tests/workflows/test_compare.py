@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 
 from tests.conftest import write_image_folder
@@ -35,6 +36,45 @@ def test_verdict_flips_between_gain_no_gain_inconclusive_and_negative_transfer()
     neg = transfer_verdict("finetune", "all", [0.5, 0.52, 0.51], [0.7, 0.72, 0.69])
     assert neg.kind == "negative" and neg.sentence.startswith("Negative transfer on all the data")
     assert "training from scratch beats finetune" in neg.sentence
+
+
+def _right(n_right, n=300):
+    return np.arange(n) < n_right
+
+
+def test_identical_seeds_one_test_example_apart_are_no_gain():
+    """A probe on all the data is deterministic: its seeds agree, their spread is zero, and
+    the interval must come from the test split itself. 298 of 300 right against 297 is one
+    example's luck, not "transfer helps"; 290 against 200 is a gain on any test split."""
+    seeds_only = transfer_verdict("linear-probe", "all", [298 / 300] * 3, [297 / 300] * 3)
+    assert seeds_only.low == seeds_only.high  # what the seeds alone can say
+    close = transfer_verdict(
+        "linear-probe", "all", [298 / 300] * 3, [297 / 300] * 3,
+        correct=([_right(298)] * 3, [_right(297)] * 3),
+    )  # fmt: skip
+    assert close.kind == "no-gain" and close.low < 0 < close.high, close.sentence
+    assert "over 3 seeds and 300 test examples" in close.sentence
+    far = transfer_verdict(
+        "linear-probe", "all", [290 / 300] * 3, [200 / 300] * 3,
+        correct=([_right(290)] * 3, [_right(200)] * 3),
+    )  # fmt: skip
+    assert far.kind == "gain" and 0 < far.low < 0.3 < far.high
+    # the seeds' spread is kept: the test term only widens the interval
+    spread = ([0.9, 0.92, 0.91], [0.6, 0.62, 0.58])
+    both = transfer_verdict(
+        "finetune", "16", *spread,
+        correct=([_right(270), _right(276), _right(273)], [_right(180), _right(186), _right(174)]),
+    )  # fmt: skip
+    alone = transfer_verdict("finetune", "16", *spread)
+    assert both.low < alone.low and both.high > alone.high and both.mean == alone.mean
+    # when the test split, not the seeds, makes the interval wide, more seeds cannot help
+    small = transfer_verdict(
+        "linear-probe", "all", [0.55] * 3, [0.5] * 3,
+        correct=([_right(11, 20)] * 3, [_right(10, 20)] * 3),
+    )  # fmt: skip
+    assert small.kind == "inconclusive" and "a larger test split would tell" in small.sentence
+    assert "--seeds" not in small.sentence
+    assert "run more seeds" in transfer_verdict("lp", "4", [0.80, 0.94], [0.458, 0.458]).sentence
 
 
 def test_a_verdict_names_a_baseline_that_is_not_scratch():
@@ -69,7 +109,13 @@ def test_compare_runs_every_cell_and_writes_a_report(comparable, tmp_path):
     ]
     assert all(len(c.accuracies) == 2 for c in result.cells)
     assert {v.size for v in result.verdicts} == {"4", "all"}
+    # each seed's test predictions, example by example, reach the verdict's interval
+    n_test = len(result.cells[0].correct[0])
+    assert all([len(k) for k in c.correct] == [n_test] * 2 for c in result.cells)
+    assert all(c.accuracies == [float(np.mean(k)) for k in c.correct] for c in result.cells)
+    assert all(v.examples == n_test for v in result.verdicts)
     saved = json.loads((result.out / "results.json").read_text())
+    assert "correct" not in saved["cells"][0]  # results.json keeps the figures, not the rows
     assert saved["verdicts"][0]["sentence"] == result.verdicts[0].sentence
     html = (result.out / "report.html").read_text()
     assert "Verdict" in html and html.count("data:image/png;base64") >= 1

@@ -27,6 +27,12 @@ class Cell:
     mean: float = 0.0
     low: float = float("nan")
     high: float = float("nan")
+    #: per seed, which test examples it got right (same order in every cell), so a
+    #: verdict can count the test split's own sampling error; not written to results.json
+    correct: list[np.ndarray] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "correct"}
 
 
 @dataclass
@@ -48,7 +54,7 @@ class CompareResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "cells": [asdict(c) for c in self.cells],
+            "cells": [c.to_dict() for c in self.cells],
             "verdicts": [{**asdict(v), "sentence": v.sentence} for v in self.verdicts],
             "sizes": self.sizes,
             "seeds": self.seeds,
@@ -90,8 +96,14 @@ def verdicts(cells: list[Cell], sizes: list[str], baseline: str = "") -> list[Tr
         if BASELINE not in at or len(at) < 2:
             continue
         best = max((c for s, c in at.items() if s != BASELINE), key=lambda c: c.mean)
-        found = at[BASELINE].accuracies
-        out.append(transfer_verdict(best.strategy, size, best.accuracies, found, baseline=baseline))
+        base = at[BASELINE]
+        correct = (best.correct, base.correct) if best.correct and base.correct else None
+        out.append(
+            transfer_verdict(
+                best.strategy, size, best.accuracies, base.accuracies, baseline=baseline,
+                correct=correct,
+            )
+        )  # fmt: skip
     return out
 
 

@@ -3,15 +3,24 @@
 Judged on paired differences over seeds (the same seeds give both recipes the same data
 and order), never on a single run: transfer is reported as helping only when the whole
 confidence interval of ``transfer - scratch`` lies above zero, as hurting (negative
-transfer) when it lies below. An interval across zero is "no detectable gain" only when it
-is narrow enough to rule out a difference that matters (``INCONCLUSIVE_WIDTH``); a wider
-one is "not enough evidence", a verdict of its own that says how many seeds gave it.
+transfer) when it lies below. The seeds measure what changes between runs (training
+order, initialisation, which examples a few-shot run draws); they cannot measure the luck
+of the one test split every run is scored on, so when the per-example results are known
+the interval also carries the test split's sampling error (``examples``): without
+it, seeds that all give the same accuracies (a linear probe on all the data is
+deterministic) turned a difference of one test example into "transfer helps".
+
+An interval across zero is "no detectable gain" only when it is narrow enough to rule out
+a difference that matters (``INCONCLUSIVE_WIDTH``); a wider one is "not enough evidence",
+a verdict of its own that says how many seeds gave it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from transferkit.evaluation.statistics import paired_difference
 
@@ -32,14 +41,19 @@ class TransferVerdict:
     #: the no-transfer baseline when it is not the pretrained architecture trained from
     #: scratch (``compare --scratch-model mfcc``): the sentence names it
     baseline: str = ""
+    #: test examples whose sampling error the interval includes (0: seeds only)
+    examples: int = 0
+    #: the share of the interval's half-width that the test split's sampling error alone
+    #: would give (0 to 1): near 1, more seeds cannot narrow it; a larger test split can
+    test_share: float = 0.0
 
     @property
     def sentence(self) -> str:
         short = self.baseline or "scratch"
         long = f"{self.baseline} on this data alone" if self.baseline else "training from scratch"
+        over = f"{self.n} seeds" + (f" and {self.examples} test examples" if self.examples else "")
         interval = (
-            f"{self.mean:+.3f} accuracy, 95% CI [{self.low:+.3f}, {self.high:+.3f}] "
-            f"over {self.n} seeds"
+            f"{self.mean:+.3f} accuracy, 95% CI [{self.low:+.3f}, {self.high:+.3f}] over {over}"
         )
         where = f"at {self.size} examples per class" if self.size != "all" else "on all the data"
         if self.kind == "gain":
@@ -50,10 +64,15 @@ class TransferVerdict:
                 f"({interval}); the pretrained model hurts here."
             )
         if self.kind == "inconclusive":
+            more = (
+                "a larger test split would tell (the seeds agree more than its "
+                f"{self.examples} examples can resolve)"
+                if self.test_share >= 0.5
+                else "run more seeds (--seeds) to tell"
+            )
             return (
                 f"Not enough evidence {where}: {self.strategy} minus {short} is {interval}, "
-                f"an interval {self.high - self.low:.2f} wide that includes zero; run more "
-                "seeds (--seeds) to tell."
+                f"an interval {self.high - self.low:.2f} wide that includes zero; {more}."
             )
         return (
             f"No detectable gain from transfer {where}: {self.strategy} minus {short} is "
@@ -68,9 +87,28 @@ def transfer_verdict(
     scratch: Sequence[float],
     confidence: float = 0.95,
     baseline: str = "",
+    correct: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
 ) -> TransferVerdict:
-    """Compare accuracies of a transfer strategy and scratch obtained with the same seeds."""
+    """Compare accuracies of a transfer strategy and scratch obtained with the same seeds.
+
+    ``correct``, when given, is each recipe's ``[seeds]`` boolean arrays over the same
+    test examples in the same order. The difference's per-example mean over the seeds,
+    ``e_i``, has a sampling error ``se = sd(e) / sqrt(n_test)`` from the test split; its
+    normal half-width is added in quadrature to the seeds' t half-width:
+    ``half = sqrt(half_seeds^2 + (z * se)^2)``, around the same mean."""
     d = paired_difference(transfer, scratch, confidence)
+    examples, test_share = 0, 0.0
+    if correct is not None and _paired(*correct, len(transfer)):
+        pairs = zip(*correct, strict=True)
+        e = np.mean([np.asarray(a, float) - np.asarray(b, float) for a, b in pairs], axis=0)
+        examples = len(e)
+        se = float(np.std(e, ddof=1) / np.sqrt(examples)) if examples > 1 else 0.0
+        from scipy import stats  # on demand, as in statistics: the CLI starts without it
+
+        z = float(stats.norm.ppf((1 + confidence) / 2))
+        half = float(np.hypot((d["high"] - d["low"]) / 2, z * se))
+        test_share = z * se / half if half > 0 else 0.0
+        d = {**d, "low": d["mean"] - half, "high": d["mean"] + half}
     wide = d["high"] - d["low"] > INCONCLUSIVE_WIDTH
     kind = (
         "gain"
@@ -81,4 +119,11 @@ def transfer_verdict(
         if wide
         else "no-gain"
     )
-    return TransferVerdict(kind, strategy, size, d["mean"], d["low"], d["high"], d["n"], baseline)
+    return TransferVerdict(
+        kind, strategy, size, d["mean"], d["low"], d["high"], d["n"], baseline, examples, test_share
+    )
+
+
+def _paired(a: Sequence[np.ndarray], b: Sequence[np.ndarray], seeds: int) -> bool:
+    """One result per seed on each side, all over the same number of test examples."""
+    return len(a) == len(b) == seeds and len({len(x) for x in [*a, *b]}) == 1

@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from transferkit.data import DataConfig, Splits, load_splits
 from transferkit.data.memory import InMemory, given_data
 from transferkit.errors import ConfigError, DataError
@@ -170,7 +172,7 @@ def _cell(
 ) -> Cell:
     """One strategy at one size over the seeds: prepare, train, predict the test split;
     ``recipe`` is the strategy that runs (the scratch baseline's may differ)."""
-    accs, secs = [], []
+    accs, secs, correct = [], [], []
     shots = None if size == "all" else int(size)
     recipe = recipe or strategy
     run_options = {**data_options, "shots": shots, **(options or {}).get(recipe, {})}
@@ -180,16 +182,16 @@ def _cell(
         trained = train(prepared)
         test = prepared.splits.test
         assert test is not None  # compare checked that the data has one
-        accs.append(
-            predict(trained.model, trained.model.outputs(test), test, "test").metrics.accuracy
-        )
+        scored = predict(trained.model, trained.model.outputs(test), test, "test")
+        accs.append(scored.metrics.accuracy)
+        correct.append(np.argmax(scored.proba, axis=1) == np.asarray(scored.y))
         secs.append(time.perf_counter() - start)
         progress.note(
             f"{strategy} at {size} per class, seed {seed}: "
             f"test accuracy {accs[-1]:.3f} ({secs[-1]:.0f} s)"
         )
     mean, low, high = mean_ci(accs, bounds=(0.0, 1.0))  # one seed: no interval
-    return Cell(strategy, size, accs, secs, mean, low, high)
+    return Cell(strategy, size, accs, secs, mean, low, high, correct)
 
 
 def _baseline_note(scratch_model: str, recipe: str) -> str:
