@@ -222,10 +222,8 @@ def verdict_rows(part: str, method: str, data: Any, model: str, ctx: dict, **kw:
     out = []
     for v in r.verdicts:
         means = {c.strategy: round(c.mean, 4) for c in r.cells if c.size == v.size}
-        out.append(
-            {"part": part, "method": method, "size": v.size, "kind": v.kind, "means": means}
-            | {"sentence": v.sentence}
-        )
+        row = {"part": part, "method": method, "size": v.size, "kind": v.kind, "means": means}
+        out.append({**row, "sentence": v.sentence})
         print(f"  {part} {method} {v.size}: {v.sentence}", flush=True)
     return out
 

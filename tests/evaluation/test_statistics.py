@@ -133,3 +133,16 @@ def test_bootstrap_refuses_bad_input() -> None:
         bootstrap_ci([1.0, 2.0], np.mean, n_boot=0)
     with pytest.raises(ConfigError, match="strictly between 0 and 1"):
         bootstrap_ci([1.0, 2.0], np.mean, confidence=1.0)
+
+
+def test_paired_test_half_width_is_the_normal_interval_of_per_example_differences():
+    from transferkit.evaluation.statistics import paired_test_half_width
+
+    a, b = [[1, 1, 0, 0]], [[0, 1, 0, 1]]  # differences 1, 0, 0, -1: sd sqrt(2/3)
+    assert paired_test_half_width(a, b) == pytest.approx(1.959964 * (2 / 3) ** 0.5 / 2)
+    same = [[1, 0, 1, 1, 0]] * 3
+    assert paired_test_half_width(same, same) == 0.0  # agreeing on every example: no error
+    # two seeds: the per-example mean over them, (1 + 0) / 2 and so on
+    assert paired_test_half_width([[1, 1], [0, 1]], [[0, 1], [0, 1]]) == pytest.approx(
+        1.959964 * np.std([0.5, 0.0], ddof=1) / 2**0.5
+    )

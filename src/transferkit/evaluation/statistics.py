@@ -6,7 +6,9 @@ augmentation) gives another number. These helpers report the uncertainty:
 * :func:`mean_ci` - Student-t interval of a mean over seeds,
 * :func:`paired_difference` - interval and p-value of the difference between two recipes
   run with the *same* seeds (pairing removes the seed-to-seed variation they share),
-* :func:`bootstrap_ci` - percentile bootstrap over test examples, for any statistic.
+* :func:`bootstrap_ci` - percentile bootstrap over test examples, for any statistic,
+* :func:`paired_test_half_width` - what the one shared test split adds to a paired
+  difference's interval (the seeds cannot measure it).
 
 Invalid options and too little data raise :class:`~transferkit.errors.ConfigError` with one
 sentence. NaN values propagate (a NaN in gives NaN out).
@@ -22,7 +24,14 @@ import numpy.typing as npt
 
 from transferkit.errors import ConfigError
 
-__all__ = ["bootstrap_ci", "macro_f1_interval", "mean_ci", "paired_difference", "wilson_interval"]
+__all__ = [
+    "bootstrap_ci",
+    "macro_f1_interval",
+    "mean_ci",
+    "paired_difference",
+    "paired_test_half_width",
+    "wilson_interval",
+]
 
 _TOO_FEW_SEEDS = "A confidence interval needs at least 2 seeds; pass --seeds 2 or more."
 _BOOT_CHUNK_ELEMENTS = 1 << 22
@@ -194,6 +203,29 @@ def bootstrap_ci(
     alpha = 1.0 - confidence
     low, high = np.quantile(boot, [alpha / 2.0, 1.0 - alpha / 2.0])
     return estimate, float(low), float(high)
+
+
+def paired_test_half_width(
+    a_correct: Sequence[npt.ArrayLike], b_correct: Sequence[npt.ArrayLike], confidence: float = 0.95
+) -> float:
+    """Half-width of the normal interval that the test split's sampling error gives the
+    difference of two recipes' accuracies, paired by seed and by test example.
+
+    ``a_correct[s]`` and ``b_correct[s]`` say which of the same ``n`` test examples (in the
+    same order) seed ``s`` got right. With ``e_i`` the mean over the seeds of
+    ``a_correct[s][i] - b_correct[s][i]``:
+
+        half = z * sd(e) / sqrt(n)
+
+    ``0.0`` for a single test example."""
+    from scipy import stats
+
+    pairs = zip(a_correct, b_correct, strict=True)
+    e = np.mean([np.asarray(a, float) - np.asarray(b, float) for a, b in pairs], axis=0)
+    if len(e) < 2:
+        return 0.0
+    z = float(stats.norm.ppf(0.5 + _check_confidence(confidence) / 2.0))
+    return float(z * np.std(e, ddof=1) / np.sqrt(len(e)))
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

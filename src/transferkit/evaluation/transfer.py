@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from transferkit.evaluation.statistics import paired_difference
+from transferkit.evaluation.statistics import paired_difference, paired_test_half_width
 
 #: An interval of ``transfer - scratch`` wider than this (in accuracy) that includes zero
 #: cannot tell a gain of 5 points from none.
@@ -92,22 +92,17 @@ def transfer_verdict(
     """Compare accuracies of a transfer strategy and scratch obtained with the same seeds.
 
     ``correct``, when given, is each recipe's ``[seeds]`` boolean arrays over the same
-    test examples in the same order. The difference's per-example mean over the seeds,
-    ``e_i``, has a sampling error ``se = sd(e) / sqrt(n_test)`` from the test split; its
-    normal half-width is added in quadrature to the seeds' t half-width:
-    ``half = sqrt(half_seeds^2 + (z * se)^2)``, around the same mean."""
+    test examples in the same order. The test split's half-width
+    (:func:`~transferkit.evaluation.statistics.paired_test_half_width`) is added in
+    quadrature to the seeds' t half-width, ``half = sqrt(half_seeds^2 + half_test^2)``,
+    around the same mean."""
     d = paired_difference(transfer, scratch, confidence)
     examples, test_share = 0, 0.0
     if correct is not None and _paired(*correct, len(transfer)):
-        pairs = zip(*correct, strict=True)
-        e = np.mean([np.asarray(a, float) - np.asarray(b, float) for a, b in pairs], axis=0)
-        examples = len(e)
-        se = float(np.std(e, ddof=1) / np.sqrt(examples)) if examples > 1 else 0.0
-        from scipy import stats  # on demand, as in statistics: the CLI starts without it
-
-        z = float(stats.norm.ppf((1 + confidence) / 2))
-        half = float(np.hypot((d["high"] - d["low"]) / 2, z * se))
-        test_share = z * se / half if half > 0 else 0.0
+        examples = len(correct[0][0])
+        test = paired_test_half_width(*correct, confidence)
+        half = float(np.hypot((d["high"] - d["low"]) / 2, test))
+        test_share = test / half if half > 0 else 0.0
         d = {**d, "low": d["mean"] - half, "high": d["mean"] + half}
     wide = d["high"] - d["low"] > INCONCLUSIVE_WIDTH
     kind = (
