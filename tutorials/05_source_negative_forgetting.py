@@ -104,8 +104,8 @@ for encoder in ["whisper-tiny.en", "resemblyzer"]:
     print(f"  {study.verdicts[0].sentence}")
 
 # %%
-assert verdicts["whisper-tiny.en"].kind == "gain"  # measured +0.207 [+0.063, +0.350]
-assert verdicts["resemblyzer"].kind == "negative"  # measured -0.427 [-0.750, -0.103]
+assert verdicts["whisper-tiny.en"].kind == "gain"  # measured +0.207 [+0.045, +0.368]
+assert verdicts["resemblyzer"].kind == "negative"  # measured -0.427 [-0.758, -0.095]
 
 # %% [markdown]
 # Same data, same recipe, opposite verdicts. The speaker encoder did exactly what it was
