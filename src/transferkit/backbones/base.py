@@ -103,6 +103,10 @@ class Backbone(nn.Module, ABC):
             "checkpointing."
         )
 
+    def describe_task(self, classes: list[str]) -> None:
+        """Learn the task's classes before any example is embedded: a prompted language
+        model names them in its prompt (``causal_lm``); other backbones ignore them."""
+
     def input_embeddings(self) -> nn.Module | None:
         """The token embedding table of a text backbone (``None`` for images)."""
         return None

@@ -255,7 +255,8 @@ def all_minilm_l6_v2(
 @register_source(
     "hf",
     description="any Hugging Face text or speech encoder (BERT family, wav2vec 2.0, HuBERT, "
-    "WavLM, Whisper), by hub id (from the local cache) or local folder",
+    "WavLM, Whisper) or generative (causal) language model, by hub id (from the local "
+    "cache) or local folder",
     example="hf:bert-base-uncased",
     needs_files=True,
 )
@@ -281,4 +282,8 @@ def hf_backbone(
                 f"Cannot load {source} as a Hugging Face audio model ({reason}); give a model "
                 "folder with its config.json and preprocessor_config.json."
             ) from None
+    from transferkit.backbones.causal_lm import build_causal_lm, is_causal_lm
+
+    if is_causal_lm(folder):
+        return build_causal_lm(folder, source, pretrained, files, weights)
     return build_hf_text(str(folder), source, pretrained, files, weights)

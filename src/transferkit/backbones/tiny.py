@@ -117,6 +117,76 @@ def tiny_bert(
     return backbone.eval()
 
 
+#: a chat template in the form instruction-tuned tokenizers carry (Jinja, over messages)
+TINY_CHAT_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def _tiny_chat_tokenizer() -> object:
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers
+    from tokenizers.models import WordPiece
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<|pad|>", "<|unk|>", "<|user|>", "<|assistant|>", "<|end|>", "<|system|>"]
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    pieces = specials + chars + ["##" + c for c in chars] + _WORDS + ["positive", "negative"]
+    vocab = {tok: i for i, tok in enumerate(dict.fromkeys(pieces))}
+    tok = Tokenizer(WordPiece(vocab, unk_token="<|unk|>"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="<|unk|>",
+        pad_token="<|pad|>",
+        eos_token="<|end|>",
+        additional_special_tokens=specials[2:],
+        model_max_length=128,
+    )
+    tokenizer.chat_template = TINY_CHAT_TEMPLATE
+    return tokenizer
+
+
+@register_backbone(
+    "tiny-llama",
+    modality="text",
+    description="2-layer random Llama, 32-d, with a chat template (for tests of the "
+    "generative-LLM code)",
+    available=lambda: True,
+    install="built in",
+    for_tests=True,
+)
+def tiny_llama(
+    pretrained: bool = True, files: Path | None = None, weights: str | None = None
+) -> Backbone:
+    from transferkit.backbones.causal_lm import CausalLMBackbone, PromptSettings, build_causal_lm
+
+    if files is not None:
+        return build_causal_lm(Path("."), "tiny-llama", pretrained, files, weights)
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = _tiny_chat_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(0 if pretrained else 1)
+        lm = LlamaForCausalLM(config)
+    backbone = CausalLMBackbone(lm.eval(), tokenizer, PromptSettings(max_length=48), "tiny-llama")
+    if weights is not None:
+        backbone.model.load_state_dict(load_state_dict(weights))
+    return backbone.eval()
+
+
 TINY_AUDIO = AudioPreprocessing(
     frontend="log-mel", sample_rate=8000, clip_seconds=2.0, n_fft=200, hop=80, n_mels=16
 )

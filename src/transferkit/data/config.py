@@ -50,6 +50,11 @@ class DataConfig(Config):
         "Label columns learnt jointly by the multitask strategy (e.g. sentiment,topic); "
         "the first is the main label.",
     )
+    label_names: list[str] | None = option(  # noqa: RUF009 - a dataclass field with help text
+        None,
+        "New names for the labels, as OLD=NEW pairs (e.g. 0=negative,1=positive): the names "
+        "predictions and reports show, and the words a language model writes.",
+    )
     on_bad_input: str = option(
         "skip",
         "What to do with unreadable image files, empty texts and rows without a label: 'skip' "
@@ -66,7 +71,23 @@ class DataConfig(Config):
         None, "Use a stratified, seeded sample of at most this many validation examples.", min=2
     )
 
+    def renames(self) -> dict[str, str]:
+        """``label_names`` as old name -> new name."""
+        out: dict[str, str] = {}
+        for pair in self.label_names or []:
+            old, sep, new = pair.partition("=")
+            if not sep or not old.strip() or not new.strip():
+                raise ConfigError(
+                    f"--label-names takes OLD=NEW pairs separated by commas; {pair!r} is not one "
+                    "(e.g. 0=negative,1=positive)."
+                )
+            out[old.strip()] = new.strip()
+        if len(set(out.values())) != len(out.values()):
+            raise ConfigError("--label-names gives two labels the same new name; name each once.")
+        return out
+
     def validate(self) -> None:
+        self.renames()
         if self.tasks is not None and len(set(self.tasks)) != len(self.tasks):
             raise ConfigError(f"The tasks {', '.join(self.tasks)} repeat a column; name each once.")
         if self.max_train is not None and self.shots is not None:

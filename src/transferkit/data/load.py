@@ -160,6 +160,7 @@ def load_splits(
     train, val, test, origins = read(path, config)
     if config.test_group is not None:
         train, test, origins = hold_out_group(train, test, config.test_group, origins)
+    rename_labels([train, val, test], config.renames())
     skipped = [s for ds in (train, val, test) if ds is not None for s in ds.skipped]
     _columns_apply(train, config, path)
     if len(set(train.labels or [])) < 2:
@@ -220,6 +221,28 @@ def _read_memory(data: InMemory, config: DataConfig) -> _Read:
         "test": "X_test (held out, never used for selection)" if parts["test"] else None,
     }
     return parts["train"], parts["val"], parts["test"], origins
+
+
+def rename_labels(parts: list[Dataset | None], renames: dict[str, str]) -> None:
+    """Give the labels of every split their new names (``label_names``), in place."""
+    if not renames:
+        return
+    found = {y for ds in parts if ds is not None for y in ds.labels or []}
+    unknown = [old for old in renames if old not in found]
+    if unknown:
+        raise DataError(
+            f"--label-names renames {', '.join(map(repr, unknown))}, which no example has as its "
+            f"label (the labels are {', '.join(map(repr, sorted(found)[:20]))}); fix the names."
+        )
+    clash = (set(renames.values()) & found) - set(renames)
+    if clash:
+        raise DataError(
+            f"--label-names gives the new name {sorted(clash)[0]!r}, which is already another "
+            "label; choose a name no label has."
+        )
+    for ds in parts:
+        if ds is not None and ds.labels is not None:
+            ds.labels = [renames.get(y, y) for y in ds.labels]
 
 
 def _columns_apply(train: Dataset, config: DataConfig, root: object) -> None:

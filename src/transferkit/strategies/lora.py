@@ -33,6 +33,7 @@ from transferkit.models.classifier import Classifier
 from transferkit.models.record import ModelRecord
 from transferkit.strategies.base import FitContext, Strategy, StrategyResult, register_strategy
 from transferkit.strategies.finetune import FinetuneConfig, run_training, training_notes
+from transferkit.strategies.prompt import check_label_scoring, label_words_head
 
 
 @dataclass
@@ -59,6 +60,13 @@ class LoraConfig(FinetuneConfig):
         False,
         "Recompute each block's activations in the backward pass instead of keeping them "
         "(text encoders): less memory, more time.",
+    )
+    head: str = option(
+        "new",
+        "'new': a new linear head on the pooled features; 'label-words' (generative "
+        "language models): start from the model's own scores of the label words and train "
+        "it to write the labels (classification as generation).",
+        choices=("new", "label-words"),
     )
 
 
@@ -104,6 +112,8 @@ class Lora(Strategy[LoraConfig]):
     Config = LoraConfig
 
     def check(self, backbone: Backbone, splits: Splits) -> None:
+        if self.config.head == "label-words":
+            check_label_scoring(backbone, "lora with head=label-words")
         if self.config.layers == "attention" and not lora_targets(backbone, "attention"):
             raise IncompatibleError(
                 f"{backbone.source} has no attention query and value projections for LoRA "
@@ -118,6 +128,9 @@ class Lora(Strategy[LoraConfig]):
     def fit(self, model: Classifier, ctx: FitContext) -> StrategyResult:
         cfg = self.config
         targets = lora_targets(model.backbone, cfg.layers)
+        if cfg.head == "label-words":
+            device = next(model.head.parameters()).device
+            model.head = label_words_head(model.backbone, model.classes).to(device)
         if cfg.checkpointing:
             model.backbone.use_checkpointing()
         tuner = inject_lora(model.backbone, cfg, targets)

@@ -62,6 +62,7 @@ def prepare(
     pretrained = chosen.uses_pretrained_weights
     if backbone is None or not pretrained:
         backbone = build(pretrained=pretrained, weights=weights if pretrained else None)
+    backbone.describe_task(splits.classes)
     chosen.check(backbone, splits)
     target_ds = None if target is None else read_unlabelled(target, splits.modality, data_config)
     seed_everything(seed)  # after building the backbone: the head's initialisation is seeded
