@@ -45,6 +45,9 @@ from transferkit.backbones.weights import load_state_dict, package_dir
 from transferkit.errors import DataError, IncompatibleError, ModelDirError, WeightsUnavailableError
 
 PROMPT_FILE = "transferkit_prompt.json"
+#: decoders laid out as Llama's (embeddings, layers fed rotary positions and one causal mask,
+#: final norm); Mistral and Qwen may mix in sliding-window layers, so they run whole
+_LLAMA_LAYOUT = frozenset({"llama"})
 #: texts that say nothing, for contextual calibration (those of Zhao et al., 2021)
 CONTENT_FREE = ("N/A", "", "[MASK]")
 
@@ -139,7 +142,6 @@ class CausalLMBackbone(Backbone):
     """A causal LM's decoder; features are its final state where the answer begins."""
 
     modality = "text"
-    staged = False  # the decoder's layers need its rotary positions: it runs whole
     exportable = False
 
     def __init__(self, lm: nn.Module, tokenizer: Any, settings: PromptSettings, source: str):
@@ -159,6 +161,15 @@ class CausalLMBackbone(Backbone):
         self.preprocessing = PromptPreprocessing(tokenizer, settings)
         self.num_features = int(lm.config.hidden_size)
         self.config = lm.config
+        # Staged (a frozen prefix of layers cached) where the decoder is the Llama layout
+        # (embeddings, layers fed the rotary positions and the causal mask, norm) with
+        # nothing in between; other decoders (Gemma scales its embeddings in forward) run
+        # whole.
+        self.staged = (
+            lm.config.model_type in _LLAMA_LAYOUT
+            and isinstance(getattr(decoder, "rotary_emb", None), nn.Module)
+            and len(self.blocks()) > 2
+        )
         if not self.config.architectures:  # built from a config: say what it was
             self.config.architectures = [type(lm).__name__]
 
@@ -184,6 +195,49 @@ class CausalLMBackbone(Backbone):
             input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
         ).last_hidden_state
         return self.finish((hidden, batch["attention_mask"]))
+
+    # A state is (token ids, then hidden states; attention mask), as for encoders.
+    def start(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        return batch["input_ids"], batch["attention_mask"]
+
+    def run_block(self, index: int, state: tuple[torch.Tensor, torch.Tensor]) -> Any:
+        hidden, mask = state
+        blocks = self.blocks()
+        if not self.staged:  # one block, the whole decoder
+            return self.model(input_ids=hidden, attention_mask=mask, use_cache=False)[0], mask
+        if index == 0 or index == len(blocks) - 1:  # embeddings, final norm
+            return blocks[index](hidden), mask
+        from transformers.masking_utils import create_causal_mask
+
+        positions = torch.arange(hidden.shape[1], device=hidden.device).unsqueeze(0)
+        causal = create_causal_mask(
+            config=self.config,
+            inputs_embeds=hidden,
+            attention_mask=mask,
+            cache=None,
+            position_ids=positions,
+        )
+        out = blocks[index](
+            hidden,
+            attention_mask=causal,
+            position_ids=positions,
+            position_embeddings=self.model.rotary_emb(hidden, position_ids=positions),
+        )
+        return (out[0] if isinstance(out, tuple) else out), mask
+
+    def split_state(self, state: tuple[torch.Tensor, torch.Tensor]) -> list[Any]:
+        hidden, mask = state
+        return [hidden[i, : int(n)] for i, n in enumerate(mask.sum(dim=1).tolist())]
+
+    def merge_states(self, states: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        # right padding, as the tokenizer pads: a state's tokens keep their positions
+        longest = max(s.shape[0] for s in states)
+        hidden = states[0].new_zeros((len(states), longest, *states[0].shape[1:]))
+        mask = torch.zeros((len(states), longest), dtype=torch.long, device=states[0].device)
+        for i, s in enumerate(states):
+            hidden[i, : s.shape[0]] = s
+            mask[i, : s.shape[0]] = 1
+        return hidden, mask
 
     def finish(self, state: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
         hidden, mask = state

@@ -42,8 +42,7 @@ class DataConfig(Config):
     )
     test_group: str | None = option(
         None,
-        "Hold out every example of this group as the test split (needs --group-column); "
-        "the rest is train.",
+        "Hold out every example of this group as the test split (needs --group-column).",
     )
     tasks: list[str] | None = option(  # noqa: RUF009 - a dataclass field with help text
         None,
@@ -52,24 +51,20 @@ class DataConfig(Config):
     )
     label_names: list[str] | None = option(  # noqa: RUF009 - a dataclass field with help text
         None,
-        "New names for the labels, as OLD=NEW pairs (e.g. 0=negative,1=positive): the names "
-        "predictions and reports show, and the words a language model writes.",
+        "Rename labels, as OLD=NEW pairs (e.g. 0=negative,1=positive); a language model "
+        "writes the new names.",
     )
     on_bad_input: str = option(
         "skip",
-        "What to do with unreadable image files, empty texts and rows without a label: 'skip' "
-        "leaves them out and lists them in the run summary; 'error' stops at the first.",
+        "Unreadable files, empty texts, rows without a label: 'skip' lists them in the run "
+        "summary, 'error' stops at the first.",
         choices=("skip", "error"),
     )
     max_train: int | None = option(
-        None, "Use a stratified, seeded sample of at most this many training examples.", min=2
+        None, "Train on a stratified, seeded sample of at most this many examples.", min=2
     )
-    shots: int | None = option(
-        None, "Use only this many training examples per class (few-shot; seeded).", min=1
-    )
-    max_val: int | None = option(
-        None, "Use a stratified, seeded sample of at most this many validation examples.", min=2
-    )
+    shots: int | None = option(None, "Train on this many examples per class (seeded).", min=1)
+    max_val: int | None = option(None, "Cap on validation examples (stratified, seeded).", min=2)
 
     def renames(self) -> dict[str, str]:
         """``label_names`` as old name -> new name."""
