@@ -1,11 +1,12 @@
 """Classification with a generative LLM (SmolLM2-135M-Instruct): prompting it against
 adapting it with LoRA, beside the MiniLM sentence-encoder rows, on the same samples.
 
-Data: SST-2 (its 872 ``test.tsv`` sentences; validation a sample of ``dev.tsv``) and the
-Amazon kitchen reviews (a fixed test set of ``--amazon-test`` reviews drawn once with seed
-1234; the other reviews are the pool training examples are drawn from, validation carved
-from the sample). At each size (examples per class) and seed, every method is given the
-same training sample (``shots`` with that seed), and is scored on the same test split:
+Data: SST-2 (training samples from ``train.tsv``, validation a sample of ``--max-val``
+sentences of ``dev.tsv``) and the Amazon kitchen reviews (validation carved from each
+sample). The test split is fixed for every method and seed: ``--test-size`` examples, half
+per class, drawn once with seed 1234 (from SST-2's ``test.tsv``; from the Amazon reviews,
+which are then left out of the training pool). At each size (examples per class) and seed,
+every method is given the same training sample (``shots`` with that seed):
 
 * ``zero-shot``: strategy ``prompt``: the instruction names the labels, the model's score
   of each label's first answer token decides; nothing trained;
@@ -18,10 +19,14 @@ same training sample (``shots`` with that seed), and is scored on the same test 
 
 The labels are the words ``negative`` and ``positive`` (SST-2's 0/1 renamed with
 ``label_names``). Each row keeps every seed's accuracy, the mean with a t interval over
-the seeds, and the median time of ``fit`` (test predictions included).
+the seeds (``ci95``), the Wilson interval the test split's size alone gives that mean
+(``test_ci95``: zero-shot has no seed to vary, so this is its only uncertainty), and the
+median time of ``fit`` (test predictions included). ``--summary`` prints the table with
+LoRA's paired gain over each other method (by seed) from the stored results, running
+nothing.
 
     .venv/bin/python -m benchmarks.llm_classification [--data sst2 amazon] [--sizes 8 64]
-        [--seeds 3] [--methods ...]
+        [--seeds 3] [--methods ...] [--summary]
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import numpy as np
 import transferkit
 from benchmarks._common import RESULTS, machine_info, write_result
 from transferkit.data.load import read_dataset
-from transferkit.evaluation.statistics import mean_ci
+from transferkit.evaluation.statistics import mean_ci, paired_difference, wilson_interval
 from transferkit.runtime import data_root
 
 LLM = "smollm2-135m-instruct"
@@ -115,6 +120,36 @@ def run(
     return r.accuracy, time.perf_counter() - start
 
 
+def test_interval(accuracy: float, test_size: int) -> tuple[float, float]:
+    """The Wilson interval of an accuracy measured on ``test_size`` test examples."""
+    return wilson_interval(round(accuracy * test_size), test_size)
+
+
+def summary(rows: list[dict[str, Any]], against: str = "lora") -> str:
+    """A Markdown table of the stored rows: each method's mean with its interval over seeds
+    and the test split's, and ``against``'s paired gain over it (same seeds, same
+    samples)."""
+    lines = [
+        "| data | per class | method | accuracy | over seeds | test split | "
+        f"{against} minus it (paired) | s per fit |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    by = {(r["data"], r["per_class"], r["method"]): r for r in rows}
+    for (data, size, method), r in by.items():
+        low, high = test_interval(r["mean"], r["test_examples"])
+        gain = ""
+        base = by.get((data, size, against))
+        if base is not None and method != against:
+            d = paired_difference(base["accuracy"], r["accuracy"])
+            gain = f"{d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+        lines.append(
+            f"| {data} | {size} | {method} | {r['mean']:.3f} | "
+            f"{r['ci95'][0]:.3f}-{r['ci95'][1]:.3f} | {low:.3f}-{high:.3f} | {gain} | "
+            f"{r['median_seconds']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", nargs="+", default=["sst2", "amazon"], choices=["sst2", "amazon"])
@@ -125,10 +160,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8, help="LoRA: at most this many")
     parser.add_argument("--max-val", type=int, default=100)
     parser.add_argument("--test-size", type=int, default=400)
+    parser.add_argument("--summary", action="store_true", help="print the stored table")
     args = parser.parse_args()
     table = methods(args.examples, args.epochs)
     path = RESULTS / f"{NAME}.json"
     kept = json.loads(path.read_text())["rows"] if path.exists() else []
+    if args.summary:
+        print(summary(kept))
+        return
     rows = []
     for data in args.data:
         given = in_memory(data, args.test_size)
@@ -155,6 +194,7 @@ def main() -> None:
                         "accuracy": accs,
                         "mean": mean,
                         "ci95": [low, high],
+                        "test_ci95": list(test_interval(mean, args.test_size)),
                         "median_seconds": statistics.median(secs),
                         "test_examples": args.test_size,
                         "max_val": args.max_val,
