@@ -119,17 +119,36 @@ def test_prompt_needs_a_generative_model(text_splits):
         transferkit.fit(text_splits, "tiny-bert", "prompt")
 
 
-def test_lora_with_the_label_words_head_starts_from_the_models_own_scores(text_splits):
+def test_lora_with_the_label_words_head_starts_from_the_models_own_scores(text_splits, tmp_path):
     start = create_backbone("tiny-llama")
     start.describe_task(["neg", "pos"])
     zero_shot = label_words_head(start, ["neg", "pos"]).weight.detach().clone()
     result = transferkit.fit(
-        text_splits, "tiny-llama", "lora", head="label-words", epochs=1, patience=None
+        text_splits,
+        "tiny-llama",
+        "lora",
+        head="label-words",
+        epochs=1,
+        patience=None,
+        out=tmp_path / "m",
     )
     head = result.model.classifier.head.weight.detach()
     assert head.shape == zero_shot.shape
     assert not torch.equal(head, zero_shot)  # trained ...
     assert torch.allclose(head, zero_shot, atol=0.1)  # ... from the label words' rows
+    # forgetting: the language model's perplexity and answers, before (the pretrained
+    # model's own) and after (changed by the adapters)
+    from transferkit.evaluation.general_prompts import PROMPTS
+    from transferkit.evaluation.paraphrases import PAIRS
+
+    f = result.metrics.forgetting
+    general = [s for pair in PAIRS for s in pair]
+    assert f.perplexity_before == pytest.approx(start.perplexity(general), rel=1e-5)
+    assert f.perplexity_after != pytest.approx(f.perplexity_before, rel=1e-6)
+    assert [a["prompt"] for a in f.answers] == list(PROMPTS)
+    assert [a["before"] for a in f.answers] == start.complete(list(PROMPTS))
+    page = (tmp_path / "m" / "report.html").read_text()
+    assert "answers to general questions" in page and "What do bees make?" in page
 
 
 def test_label_names_rename_every_split(text_splits):
@@ -142,3 +161,51 @@ def test_label_names_rename_every_split(text_splits):
         transferkit.fit(text_splits, "tiny-bert", "linear-probe", label_names=["bad=x"])
     with pytest.raises(ConfigError, match="OLD=NEW"):
         transferkit.fit(text_splits, "tiny-bert", "linear-probe", label_names=["neg"])
+
+
+def _full_lm(backbone):
+    """The causal LM with its output layer, around the backbone's own decoder."""
+    from transformers import LlamaForCausalLM
+
+    lm = LlamaForCausalLM(backbone.config)
+    lm.model = backbone.model
+    lm.tie_weights()
+    return lm.eval()
+
+
+def test_perplexity_is_the_language_models_own(llama):
+    """The forgetting probe's perplexity is exp of the loss transformers computes for the
+    same texts, whatever texts share a batch (padding must not count)."""
+    texts = ["the cat sat on the mat", "a long and winding road to the sea and back"]
+    lm = _full_lm(llama)
+    tok = llama.preprocessing.tokenizer
+    nll, count = 0.0, 0
+    with torch.no_grad():
+        for t in texts:
+            ids = tok(t, return_tensors="pt")["input_ids"]
+            n = ids.shape[1] - 1
+            nll += float(lm(input_ids=ids, labels=ids).loss) * n
+            count += n
+    expected = float(np.exp(nll / count))
+    assert llama.perplexity(texts, batch_size=2) == pytest.approx(expected, rel=1e-4)
+    assert llama.perplexity(texts, batch_size=1) == pytest.approx(expected, rel=1e-4)
+
+
+def test_complete_is_greedy_generation_in_the_chat_template(llama):
+    lm = _full_lm(llama)
+    tok = llama.preprocessing.tokenizer
+    prompt = "What is the capital of France?"
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+    )
+    ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+    with torch.no_grad():
+        out = lm.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=6,
+            do_sample=False,
+            pad_token_id=tok.pad_token_id,
+        )
+    expected = tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()
+    assert llama.complete([prompt], max_new_tokens=6) == [expected]

@@ -290,6 +290,66 @@ class CausalLMBackbone(Backbone):
                 bias = -(self.forward_features(batch) @ weight.T).mean(dim=0)
         return weight, bias
 
+    # -- the model's general skill (forgetting) -------------------------------------------
+    def _scores(self, hidden: torch.Tensor) -> torch.Tensor:
+        rows = self.__dict__.get("_output_rows")
+        if rows is None:
+            raise IncompatibleError(f"{self.source} has no output layer to score tokens with.")
+        return hidden @ rows.to(hidden.dtype).T
+
+    @torch.no_grad()
+    def perplexity(self, texts: list[str], batch_size: int = 16) -> float:
+        """``exp`` of the mean negative log-likelihood of every token of ``texts`` given the
+        tokens before it (each text read on its own, as plain text with no prompt): the
+        model's skill at its source task, language modelling. Lower is better."""
+        tok = self.preprocessing.tokenizer
+        total, count = 0.0, 0
+        with _evaluating(self.model):
+            for i in range(0, len(texts), batch_size):
+                enc = tok(list(texts[i : i + batch_size]), padding=True, return_tensors="pt")
+                ids, mask = enc["input_ids"], enc["attention_mask"]
+                hidden = self.model(input_ids=ids, attention_mask=mask, use_cache=False)[0]
+                logits = self._scores(hidden[:, :-1])
+                nll = nn.functional.cross_entropy(
+                    logits.transpose(1, 2), ids[:, 1:], reduction="none"
+                )
+                keep = mask[:, 1:].to(nll.dtype)
+                total += float((nll * keep).sum())
+                count += int(keep.sum())
+        return float(torch.exp(torch.tensor(total / max(count, 1))))
+
+    @torch.no_grad()
+    def complete(self, prompts: list[str], max_new_tokens: int = 24) -> list[str]:
+        """The model's greedy answer to each prompt as a chat turn of its own (the
+        classification instruction left out): what a user of the model would see."""
+        import inspect
+
+        tok = self.preprocessing.tokenizer
+        takes = inspect.signature(self.model.forward).parameters
+        cache_arg = "cache" if "cache" in takes else "past_key_values"
+        eos = getattr(self.config, "eos_token_id", None)
+        stop = {tok.eos_token_id, *(eos if isinstance(eos, list) else [eos])} - {None}
+        answers = []
+        with _evaluating(self.model):
+            for prompt in prompts:
+                text = tok.apply_chat_template(
+                    [{"role": "user", "content": prompt}],
+                    tokenize=False,
+                    add_generation_prompt=True,
+                )
+                ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+                cache, written = None, []
+                for _ in range(max_new_tokens):
+                    out = self.model(input_ids=ids, use_cache=True, **{cache_arg: cache})
+                    cache = out[cache_arg]  # the keys and values so far: one token a step
+                    token = int(self._scores(out[0][:, -1]).argmax(-1))
+                    if token in stop:
+                        break
+                    written.append(token)
+                    ids = torch.tensor([[token]])
+                answers.append(tok.decode(written, skip_special_tokens=True).strip())
+        return answers
+
     # -- persistence --------------------------------------------------------------------
     def save_files(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -299,6 +359,17 @@ class CausalLMBackbone(Backbone):
         self.preprocessing.tokenizer.save_pretrained(directory)
         settings = self.preprocessing.settings.to_json()
         (directory / PROMPT_FILE).write_text(json.dumps(settings, indent=2))
+
+
+@contextlib.contextmanager
+def _evaluating(module: nn.Module) -> Iterator[None]:
+    """``module`` in eval mode (no dropout) for the duration, then as it was."""
+    was = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was)
 
 
 def is_causal_lm(folder: Path) -> bool:

@@ -116,7 +116,16 @@ def judgement_lines(m: FitMetrics) -> list[str]:
                 f"speaker verification error (EER) {f.speaker_eer_before:.3f} -> "
                 f"{f.speaker_eer_after:.3f}"
             )
+        if f.perplexity_before is not None and f.perplexity_after is not None:
+            parts.append(
+                f"perplexity on general text {f.perplexity_before:.1f} -> {f.perplexity_after:.1f}"
+            )
         lines.append(f"Forgetting ({f.probe}): {'; '.join(parts)}.")
+        for a in f.answers or []:
+            lines.append(
+                f"  {escape(a['prompt'])} before: {escape(_short(a['before']))!r}; after: "
+                f"{escape(_short(a['after']))!r}"
+            )
     return lines
 
 
@@ -193,3 +202,9 @@ def _json_row(
         unfamiliar=flag,
     )
     return out
+
+
+def _short(text: str, most: int = 60) -> str:
+    """One line of at most ``most`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= most else line[: most - 1] + "…"

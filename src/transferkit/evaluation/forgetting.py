@@ -6,6 +6,9 @@
   original 1,000-class head predicts the same class before and after adaptation.
 * Text: how well the encoder still tells paraphrase pairs from unrelated pairs (ROC AUC of
   cosine similarity on a small probe written for the project), before and after.
+* Generative language models, whose source skill is writing text: their perplexity on
+  general text (the paraphrase probe's sentences, read as plain text) before and after,
+  and their greedy answers to a few general questions (``general_prompts``) side by side.
 * Audio whose examples name their groups (speakers): how well the features still verify
   that two held-out recordings share a speaker (equal error rate of the cosine over all
   pairs), before and after: a speaker encoder's source skill.
@@ -20,6 +23,8 @@ import numpy as np
 import torch
 
 from transferkit.backbones.base import Backbone
+from transferkit.backbones.causal_lm import CausalLMBackbone
+from transferkit.evaluation.general_prompts import PROMPTS
 from transferkit.evaluation.paraphrases import PAIRS
 from transferkit.evaluation.results import Forgetting
 from transferkit.evaluation.similarity import linear_cka
@@ -63,12 +68,22 @@ def measure_forgetting(
         sentences = [s for pair in PAIRS for s in pair]
         before, _ = embed(original, sentences, cache=cache)
         after, _ = embed(adapted, sentences)
-        return Forgetting(
+        forgetting = Forgetting(
             cka=linear_cka(before, after),
             probe=f"{len(PAIRS)} paraphrase pairs",
             paraphrase_auc_before=paraphrase_auc(before[0::2], before[1::2]),
             paraphrase_auc_after=paraphrase_auc(after[0::2], after[1::2]),
         )
+        if isinstance(original, CausalLMBackbone) and isinstance(adapted, CausalLMBackbone):
+            forgetting.perplexity_before = original.perplexity(sentences)
+            forgetting.perplexity_after = adapted.perplexity(sentences)
+            asked = list(PROMPTS)
+            pairs = zip(original.complete(asked), adapted.complete(asked), strict=True)
+            forgetting.answers = [
+                {"prompt": p, "before": b, "after": a}
+                for p, (b, a) in zip(asked, pairs, strict=True)
+            ]
+        return forgetting
     before, _ = embed(original, probe_inputs, cache=cache)
     after = adapted_features if adapted_features is not None else embed(adapted, probe_inputs)[0]
     z0, z1 = source_predictions(original, before), source_predictions(adapted, after)

@@ -116,6 +116,11 @@ class Forgetting:
     #: share a speaker by the cosine of their features (lower is better)
     speaker_eer_before: float | None = None
     speaker_eer_after: float | None = None
+    #: generative language models: perplexity on general text (lower is better), and
+    #: the greedy answers to general prompts, as {"prompt", "before", "after"}
+    perplexity_before: float | None = None
+    perplexity_after: float | None = None
+    answers: list[dict[str, str]] | None = None
 
 
 @dataclass

@@ -120,10 +120,11 @@ def _familiarity(metrics: FitMetrics) -> Section | None:
     return Section("Unfamiliar inputs", text=text)
 
 
-def _forgetting(metrics: FitMetrics) -> Section | None:
+def _forgetting(metrics: FitMetrics) -> list[Section]:
+    """The forgetting figures, and a generative model's answers before and after."""
     f = metrics.forgetting
     if f is None:
-        return None
+        return []
     rows: list[list[Any]] = [["feature similarity to the pretrained model (linear CKA)", f.cka]]
     if f.source_agreement is not None:
         rows.append(["source (ImageNet) predictions unchanged", f.source_agreement])
@@ -133,11 +134,25 @@ def _forgetting(metrics: FitMetrics) -> Section | None:
     if f.speaker_eer_before is not None:
         rows.append(["speaker verification equal error rate before", f.speaker_eer_before])
         rows.append(["speaker verification equal error rate after", f.speaker_eer_after])
+    if f.perplexity_before is not None:
+        rows.append(["perplexity on general text before (lower is better)", f.perplexity_before])
+        rows.append(["perplexity on general text after", f.perplexity_after])
     text = (
         f"Measured on {f.probe}: a similarity of 1.0 means the pretrained model's skill is "
         "untouched (and an error rate that stays put)."
     )
-    return Section("Forgetting", text=text, table=Table(["measure", "value"], rows))
+    figures = Section("Forgetting", text=text, table=Table(["measure", "value"], rows))
+    if not f.answers:
+        return [figures]
+    answers = Section(
+        "Forgetting: the model's answers to general questions",
+        text="Greedy answers, before and after adaptation, to questions unrelated to the task.",
+        table=Table(
+            ["question", "before", "after"],
+            [[a["prompt"], a["before"], a["after"]] for a in f.answers],
+        ),
+    )
+    return [figures, answers]
 
 
 def _training(metrics: FitMetrics) -> Section | None:
@@ -212,7 +227,7 @@ def fit_report(
         _training(metrics),
         _calibration(metrics, held),
         _familiarity(metrics),
-        _forgetting(metrics),
+        *_forgetting(metrics),
         _embedding(held_features, held_labels or [], held),
         _run_details(record, metrics),
     ]
