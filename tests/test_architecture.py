@@ -30,6 +30,7 @@ RANKS = {
     "strategies": 6,
     "ranking": 6,
     "reporting": 7,
+    "generation": 7,  # a causal LM tuned to write responses: LoRA from strategies.lora
     "workflows": 8,
     "sklearn": 9,  # scikit-learn's estimator API over the workflows
     "serving": 9,  # HTTP over the workflows

@@ -291,11 +291,17 @@ class CausalLMBackbone(Backbone):
         return weight, bias
 
     # -- the model's general skill (forgetting) -------------------------------------------
-    def _scores(self, hidden: torch.Tensor) -> torch.Tensor:
+    def output_rows(self) -> torch.Tensor:
+        """The output layer's weight ``[vocabulary, features]``: next-token scores are the
+        final states times its transpose (not trained: tied to the input embeddings in
+        most small models)."""
         rows = self.__dict__.get("_output_rows")
         if rows is None:
             raise IncompatibleError(f"{self.source} has no output layer to score tokens with.")
-        return hidden @ rows.to(hidden.dtype).T
+        return rows
+
+    def _scores(self, hidden: torch.Tensor) -> torch.Tensor:
+        return hidden @ self.output_rows().to(hidden.dtype).T
 
     @torch.no_grad()
     def perplexity(self, texts: list[str], batch_size: int = 16) -> float:
@@ -318,10 +324,25 @@ class CausalLMBackbone(Backbone):
                 count += int(keep.sum())
         return float(torch.exp(torch.tensor(total / max(count, 1))))
 
-    @torch.no_grad()
     def complete(self, prompts: list[str], max_new_tokens: int = 24) -> list[str]:
         """The model's greedy answer to each prompt as a chat turn of its own (the
         classification instruction left out): what a user of the model would see."""
+        tok = self.preprocessing.tokenizer
+        return self.continue_texts(
+            [
+                tok.apply_chat_template(
+                    [{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True
+                )
+                for p in prompts
+            ],
+            max_new_tokens,
+        )
+
+    @torch.no_grad()
+    def continue_texts(self, texts: list[str], max_new_tokens: int = 32) -> list[str]:
+        """Greedy continuations of ``texts`` (already in the chat format), each up to the
+        end-of-turn token or ``max_new_tokens``; one text at a time, reusing the keys and
+        values of the tokens so far."""
         import inspect
 
         tok = self.preprocessing.tokenizer
@@ -331,12 +352,7 @@ class CausalLMBackbone(Backbone):
         stop = {tok.eos_token_id, *(eos if isinstance(eos, list) else [eos])} - {None}
         answers = []
         with _evaluating(self.model):
-            for prompt in prompts:
-                text = tok.apply_chat_template(
-                    [{"role": "user", "content": prompt}],
-                    tokenize=False,
-                    add_generation_prompt=True,
-                )
+            for text in texts:
                 ids = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
                 cache, written = None, []
                 for _ in range(max_new_tokens):

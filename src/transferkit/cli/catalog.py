@@ -8,6 +8,12 @@ import click
 from transferkit.cli.console import out
 from transferkit.cli.options import help_text, is_flag, option_name
 
+GENERATE = "generate"
+GENERATE_SUMMARY = (
+    "a generative LLM learns to write the responses of prompt and response pairs (LoRA), "
+    "beside its own zero- and k-shot answers"
+)
+
 
 @click.command()
 @click.option("--all", "show_all", is_flag=True, help="Include the tiny test backbones.")
@@ -57,13 +63,20 @@ def strategies(name: str | None) -> None:
         for e in STRATEGIES:
             where = " [dim](domain adaptation: --target)[/dim]" if e.obj.needs_target else ""
             table.add_row(e.name, e.obj.summary + where)
+        table.add_row(GENERATE, f"{GENERATE_SUMMARY} [dim](fit --task generate)[/dim]")
         out.print(table)
         return
-    cls = STRATEGIES.get(name)
-    table = Table(title=f"{name}: {cls.summary}", title_justify="left")
+    if name == GENERATE:
+        from transferkit.generation.config import TuneConfig
+
+        title, config = f"{GENERATE} (fit --task generate): {GENERATE_SUMMARY}", TuneConfig
+    else:
+        cls = STRATEGIES.get(name)
+        title, config = f"{name}: {cls.summary}", cls.Config
+    table = Table(title=title, title_justify="left")
     for col in ("option", "type", "meaning"):
         table.add_column(col)
-    for f in cls.Config.fields():
+    for f in config.fields():
         name = option_name(f.name)
         flag = f"{name} / --no-{f.name.replace('_', '-')}" if is_flag(f) else name
         table.add_row(flag, "yes/no" if is_flag(f) else f.type_name, help_text(f))

@@ -77,6 +77,8 @@ def fit(args: tuple[str, ...], run_file: str | None, **values: Any) -> None:
 
     run = read_run_file(run_file) if run_file else {}
     options = {**run, **given(values, values)}
+    if options.get("task") == "generate":
+        return fit_generate_command(args, options)
     name = str(options.get("strategy") or FitRun().strategy)
     positional, strategy_options = plugin_options(
         args, strategy_fields(name), f"strategy {name!r}", f"transferkit strategies {name}"
@@ -84,8 +86,48 @@ def fit(args: tuple[str, ...], run_file: str | None, **values: Any) -> None:
     data = one_positional(positional, "DATA", options)
     run_names = FitRun.field_names()
     checked = FitRun.from_dict({k: options.pop(k) for k in run_names if k in options})
-    result = fit_workflow(
-        data, progress=progress(), **checked.to_dict(), **options, **strategy_options
-    )
+    run_options = {k: v for k, v in checked.to_dict().items() if k != "task"}
+    result = fit_workflow(data, progress=progress(), **run_options, **options, **strategy_options)
     if is_main():
         print_fit_summary(out, result)
+
+
+#: the fit and data options ``--task generate`` reads; any other is refused by name
+GENERATE_READS = (
+    "model",
+    "seed",
+    "out",
+    "overwrite",
+    "text_column",
+    "label_column",
+    "val_fraction",
+)
+
+
+def fit_generate_command(args: tuple[str, ...], options: dict[str, Any]) -> None:
+    """``fit --task generate``: the generation options (``TuneConfig``) are read from the
+    rest of the line as a strategy's are."""
+    from transferkit.cli.output import print_generate_summary
+    from transferkit.generation.config import TuneConfig
+    from transferkit.workflows.generate import fit_generate
+
+    options.pop("task")
+    fields = {f.name: f for f in TuneConfig.fields()}
+    positional, tune_options = plugin_options(
+        args, fields, "--task generate", "transferkit strategies generate"
+    )
+    data = one_positional(positional, "DATA", options)
+    for name in list(options):
+        if name in fields:  # from the run file
+            tune_options[name] = options.pop(name)
+    unused = sorted(set(options) - set(GENERATE_READS))
+    if unused:
+        flag = "--" + unused[0].replace("_", "-")
+        raise ConfigError(
+            f"{flag} does not apply to --task generate; leave it out (`transferkit strategies "
+            "generate` lists the options that do)."
+        )
+    checked = {k: options[k] for k in GENERATE_READS if k in options}
+    result = fit_generate(data, progress=progress(), **checked, **tune_options)
+    if is_main():
+        print_generate_summary(out, result)

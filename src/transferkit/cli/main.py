@@ -17,6 +17,7 @@ from transferkit.cli.catalog import models, scores, strategies
 from transferkit.cli.console import err, escape
 from transferkit.cli.export import export
 from transferkit.cli.fit import fit
+from transferkit.cli.generate import generate
 from transferkit.cli.rank import rank_command
 from transferkit.cli.serve import serve
 from transferkit.cli.studies import adapt, compare, explore
@@ -38,6 +39,7 @@ for command in (
     fit,
     predict,
     evaluate,
+    generate,
     models,
     strategies,
     scores,

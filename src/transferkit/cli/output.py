@@ -208,3 +208,47 @@ def _short(text: str, most: int = 60) -> str:
     """One line of at most ``most`` characters."""
     line = " ".join(text.split())
     return line if len(line) <= most else line[: most - 1] + "…"
+
+
+def print_generate_summary(console: Console, result: Any) -> None:
+    """Zero-shot, k-shot and adapted side by side on the test split, what adapting cost
+    the model's general skill, and where the model went."""
+    for note in result.notes:
+        console.print(f"[dim]{escape(note)}[/dim]")
+    n = len(result.splits.test)
+    table = Table(title=f"Test split ({n} pairs): the same model three ways", title_justify="left")
+    for col in ("method", "exact match", "token F1", "invalid outputs", "tokens/s"):
+        table.add_column(col)
+    for m in result.methods:
+        g = m.metrics
+        invalid = "" if g.invalid_rate is None else f"{g.invalid_rate:.1%}"
+        table.add_row(
+            m.name,
+            f"{g.exact_match:.3f} [{g.exact_match_ci[0]:.3f}, {g.exact_match_ci[1]:.3f}]",
+            f"{g.token_f1:.3f} [{g.token_f1_ci[0]:.3f}, {g.token_f1_ci[1]:.3f}]",
+            invalid,
+            f"{m.tokens_per_second:.0f}",
+        )
+    console.print(table)
+    best = max(result.methods[:-1], key=lambda m: m.metrics.exact_match)
+    gain = result.adapted.metrics.exact_match - best.metrics.exact_match
+    console.print(
+        f"LoRA against the best prompting ({escape(best.name)}): exact match {gain:+.3f} "
+        "(intervals: bootstrap over the test pairs)."
+    )
+    h = result.history
+    console.print(
+        f"Training: best validation loss at epoch {h.best_epoch} of {len(h.val_loss)} "
+        f"({h.tokens_per_second:.0f} tokens/s)."
+    )
+    console.print(
+        f"Forgetting: perplexity on general text {result.perplexity_before:.1f} -> "
+        f"{result.perplexity_after:.1f} (lower is better)."
+    )
+    for a in result.answers:
+        console.print(
+            f"  {escape(a['prompt'])} before: {escape(_short(a['before']))!r}; after: "
+            f"{escape(_short(a['after']))!r}"
+        )
+    if result.out is not None:
+        console.print(f"Saved the adapters to {escape(str(result.out))}", soft_wrap=True)

@@ -25,7 +25,7 @@ class Output(Config):
         None, "Directory to write (model, results, reports).", flags=("-o", "--output")
     )
     overwrite: bool = option(False, "Replace --out if it exists.")
-    cache: bool = option(True, "Use the on-disk feature cache of frozen computation.")
+    cache: bool = option(True, "Cache frozen features on disk.")
     engine: str = option(
         "auto",
         "What computes frozen features: 'onnx' (ONNX Runtime, faster on a CPU), 'torch', or "
@@ -51,11 +51,14 @@ class FitRun(Output):
     weights: str | None = option(
         None, "Local weights file (.safetensors or .pth) for the backbone."
     )
-    seed: int = option(0, "Seed for splits, sampling, initialisation and data order.")
+    seed: int = option(0, "Seed for splits, initialisation and data order.")
     resume: bool = option(
-        True,
-        "After a crash or kill, the same command resumes training from its last finished "
-        "epoch; --no-resume starts over.",
+        True, "After a crash or kill, the same command resumes from its last finished epoch."
+    )
+    task: str = option(
+        "classify",
+        "'generate': an LLM learns to write the label column from the text.",
+        choices=("classify", "generate"),
     )
 
 
@@ -131,7 +134,7 @@ class RankRun(Config):
         flags=("-m",),
     )
     seed: int = option(0, "Seed for sampling and resampling.")
-    cache: bool = option(True, "Use the on-disk feature cache of frozen computation.")
+    cache: bool = option(True, "Cache frozen features on disk.")
     engine: str = option(
         "auto", "What computes frozen features (as for fit --engine).", choices=ENGINES
     )
