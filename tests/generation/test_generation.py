@@ -156,3 +156,29 @@ def test_the_command_line_trains_and_answers(tmp_path, capsys):
     assert code == 2 and "--strategy does not apply to --task generate" in stderr
     code, _, stderr = run([*args, "--epoch", "1"], capsys)
     assert code == 2 and "transferkit strategies generate" in stderr
+
+
+def test_predict_answers_with_a_generator_and_the_classifier_commands_refuse_it(
+    tuned, tmp_path, capsys
+):
+    from tests.cli.test_cli import run
+    from transferkit import load
+
+    result, out = tuned
+    test = result.splits.test.prompts[:3]
+    assert load(out).generate(test) == result.adapted.outputs[:3]
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("\n".join(test) + "\n")
+    code, stdout, stderr = run(["predict", str(out), str(prompts), "--format", "json"], capsys)
+    assert code == 0, stderr
+    rows = json.loads(stdout)
+    assert [r["prompt"] for r in rows] == test
+    assert [r["response"] for r in rows] == result.adapted.outputs[:3]
+    code, _, _ = run(["predict", str(out), test[0], "-o", str(tmp_path / "a.csv")], capsys)
+    assert code == 0 and (tmp_path / "a.csv").read_text().startswith(test[0])
+    exported = str(tmp_path / "x")
+    for args in (["evaluate", str(out), str(prompts)], ["export", str(out), "-o", exported]):
+        code, _, stderr = run(args, capsys)
+        assert code != 0 and "is a generator (fit --task generate)" in stderr
+        assert "Traceback" not in stderr
+    assert not (tmp_path / "x").exists()

@@ -190,6 +190,27 @@ def format_predictions(predictions: Predictions, fmt: str) -> str | Table:
     return table
 
 
+def format_generations(
+    prompts: list[str], answers: list[str], fmt: str, markup: bool = True
+) -> str:
+    """A generator's answers as JSON, CSV or text: each prompt (in bold, escaped, with
+    ``markup``), its answer below."""
+    if fmt == "json":
+        rows = [{"prompt": p, "response": a} for p, a in zip(prompts, answers, strict=True)]
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["prompt", "response"])
+        w.writerows(zip(prompts, answers, strict=True))
+        return buf.getvalue()
+    if not markup:
+        return "".join(f"{p}\n{a}\n\n" for p, a in zip(prompts, answers, strict=True))
+    return "\n".join(
+        f"[bold]{escape(p)}[/bold]\n{escape(a)}\n" for p, a in zip(prompts, answers, strict=True)
+    )
+
+
 def _json_row(
     classes: list[str], origin: str, text: str | None, p: int, row: Any, flag: bool | None
 ) -> dict[str, Any]:

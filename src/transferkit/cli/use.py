@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from transferkit.cli.console import err, escape, out, progress
+from transferkit.cli.generate import predict_generations
 from transferkit.cli.options import config_options
 from transferkit.errors import ConfigError
 from transferkit.workflows.configs import EvaluateRun, PredictRun
@@ -22,14 +23,25 @@ from transferkit.workflows.configs import EvaluateRun, PredictRun
 @config_options(PredictRun)
 def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
     """Predict classes of INPUTS: image files or folders, or a CSV/TSV/JSONL/text file
-    (for a text model, words that are not files are the texts themselves)."""
+    (for a text model, words that are not files are the texts themselves); a generator's
+    directory (fit --task generate) writes its answers to them."""
     from transferkit.cli.output import format_predictions
     from transferkit.data.dataset import Dataset
-    from transferkit.workflows.load import load
+    from transferkit.workflows.load import is_generator, load
 
     run = PredictRun.from_dict({k: v for k, v in values.items() if v is not None})
     if run.out:
         writable_file(Path(run.out), run.overwrite)
+    if is_generator(model_dir):
+        shown = predict_generations(model_dir, inputs, run.format, run.text_column, not run.out)
+        if run.out:
+            write_file(Path(run.out), shown)
+            err.print(f"Wrote the answers to {escape(run.out)}", soft_wrap=True)
+        elif run.format == "table":
+            out.print(shown, soft_wrap=True)
+        else:
+            click.echo(shown, nl=False)
+        return
     model = model_dir_only(load(model_dir), model_dir)
     if model.modality == "image" or all(Path(p).exists() for p in inputs):
         parts = [model.as_dataset(p, run.text_column) for p in inputs]
@@ -54,6 +66,11 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
 
 def model_dir_only(model: Any, model_dir: str) -> Any:
     """The command line predicts with model directories; an export is for other places."""
+    if hasattr(model, "generate"):
+        raise ConfigError(
+            f"{model_dir} is a generator (fit --task generate), not a classifier; answer "
+            "prompts with transferkit generate or predict."
+        )
     if not hasattr(model, "as_dataset"):
         raise ConfigError(
             f"{model_dir} is an ONNX export; predict with the model directory it came from, "

@@ -183,6 +183,12 @@ def read_record(directory: Path) -> ModelRecord:
             f"{directory} is not a model directory; give the --out folder of a fit."
         )
     config = directory / CONFIG
+    if (directory / "generator.json").is_file() and not config.exists():
+        raise ModelDirError(
+            f"{directory} is a generator (fit --task generate), not a classifier; answer "
+            "prompts with transferkit generate (or predict), or in Python with "
+            "transferkit.load(DIR).generate(prompts)."
+        )
     if not config.exists() or not (directory / WEIGHTS).exists():
         raise ModelDirError(
             f"{directory} is not a complete transferkit model (config.json or model.safetensors "

@@ -28,12 +28,23 @@ def _rebuild(classifier: Classifier, record: ModelRecord) -> None:
         ) from None
 
 
+def is_generator(directory: str | Path) -> bool:
+    """A generator's directory (``fit --task generate``), not a classifier's."""
+    path = Path(directory).expanduser()
+    return (path / "generator.json").is_file() and not (path / "config.json").exists()
+
+
 def load(directory: str | Path) -> TransferModel | Any:
-    """Load a model directory written by ``fit`` (or by an earlier transferkit), or an
+    """Load a model directory written by ``fit`` (or by an earlier transferkit), an
     export written by ``export`` (``exported.reader``: that needs no PyTorch, and this
-    function imports none for it)."""
+    function imports none for it), or a generator of ``fit --task generate`` (a
+    ``Generator``: ``.generate(prompts)``)."""
     if reader.is_export(directory):
         return reader.load(directory)
+    if is_generator(directory):
+        from transferkit.generation.generator import Generator
+
+        return Generator.load(directory)
     from transferkit.features import FeatureCache
     from transferkit.models import load_model
 
