@@ -66,11 +66,6 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
 
 def model_dir_only(model: Any, model_dir: str) -> Any:
     """The command line predicts with model directories; an export is for other places."""
-    if hasattr(model, "generate"):
-        raise ConfigError(
-            f"{model_dir} is a generator (fit --task generate), not a classifier; answer "
-            "prompts with transferkit generate or predict."
-        )
     if not hasattr(model, "as_dataset"):
         raise ConfigError(
             f"{model_dir} is an ONNX export; predict with the model directory it came from, "
@@ -125,9 +120,10 @@ def evaluate(model_dir: str, data: str, **values: Any) -> None:
     """Measure a saved model on labelled DATA (a folder of class folders or a table)."""
     from transferkit.cli.output import print_evaluation
     from transferkit.data import DataConfig, read_dataset
-    from transferkit.workflows.load import load
+    from transferkit.workflows.load import load, refuse_generator
 
     run = EvaluateRun.from_dict({k: v for k, v in values.items() if v is not None})
+    refuse_generator(model_dir, "evaluate")
     model = model_dir_only(load(model_dir), model_dir)
     recorded = model.record.data.get("config", {})
     # read the data the way the model's training data was read (same columns)

@@ -185,9 +185,8 @@ def read_record(directory: Path) -> ModelRecord:
     config = directory / CONFIG
     if (directory / "generator.json").is_file() and not config.exists():
         raise ModelDirError(
-            f"{directory} is a generator (fit --task generate), not a classifier; answer "
-            "prompts with transferkit generate (or predict), or in Python with "
-            "transferkit.load(DIR).generate(prompts)."
+            f"{directory} is a generator (fit --task generate), not a classifier; load it "
+            "with transferkit.load(DIR) and call .generate(prompts)."
         )
     if not config.exists() or not (directory / WEIGHTS).exists():
         raise ModelDirError(

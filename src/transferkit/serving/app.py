@@ -34,11 +34,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from transferkit.data.dataset import Dataset
-from transferkit.errors import IncompatibleError, TransferkitError
+from transferkit.errors import TransferkitError
 from transferkit.models.artifact import model_digest
 from transferkit.serving.batcher import Batcher
 from transferkit.serving.limits import BodyLimit
-from transferkit.workflows.load import is_generator, load
+from transferkit.workflows.load import load, refuse_generator
 
 #: the longest text accepted (characters); a tokenizer truncates far below this anyway
 MAX_TEXT = 100_000
@@ -77,11 +77,7 @@ class Predictor:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        if is_generator(directory):
-            raise IncompatibleError(
-                f"{directory} is a generator (fit --task generate); serve classifiers, and "
-                "answer prompts with transferkit generate."
-            )
+        refuse_generator(directory, "serve")
         self.model = load(directory)
         if hasattr(self.model, "cache"):
             self.model.cache = None  # what clients send is not worth keeping on disk

@@ -27,7 +27,7 @@ from transferkit.exported import reader
 from transferkit.models.artifact import model_digest, write_atomically
 from transferkit.models.heads import task_slices
 from transferkit.workflows.common import output_path
-from transferkit.workflows.load import is_generator, load
+from transferkit.workflows.load import load, refuse_generator
 
 FORMATS = ("onnx",)
 QUANTIZATIONS = (None, "int8")
@@ -77,12 +77,7 @@ def export(
         raise ConfigError(f"Unknown export format {format!r}; use one of {', '.join(FORMATS)}.")
     if quantize not in QUANTIZATIONS:
         raise ConfigError(f"Unknown quantisation {quantize!r}; use int8 or leave it out.")
-    if is_generator(model_dir):
-        raise IncompatibleError(
-            f"{model_dir} is a generator (fit --task generate), which has no ONNX export; fit "
-            "it with --merge for a plain transformers folder (MODEL_DIR/merged) that "
-            "transformers, llama.cpp's converter or Optimum read."
-        )
+    refuse_generator(model_dir, "export")
     out_path = output_path(out, overwrite)
     model = load(model_dir)
     backbone = model.backbone

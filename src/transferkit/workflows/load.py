@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from transferkit.errors import ModelDirError, TransferkitError
+from transferkit.errors import IncompatibleError, ModelDirError, TransferkitError
 from transferkit.exported import reader
 
 if TYPE_CHECKING:
@@ -32,6 +32,17 @@ def is_generator(directory: str | Path) -> bool:
     """A generator's directory (``fit --task generate``), not a classifier's."""
     path = Path(directory).expanduser()
     return (path / "generator.json").is_file() and not (path / "config.json").exists()
+
+
+def refuse_generator(directory: str | Path, command: str) -> None:
+    """Stop ``command`` (which takes classifiers) on a generator's directory, before
+    anything is loaded."""
+    if is_generator(directory):
+        raise IncompatibleError(
+            f"{directory} is a generator (fit --task generate), which {command} does not "
+            "take; answer prompts with transferkit generate or predict (a plain "
+            "transformers folder to use elsewhere: fit with --merge)."
+        )
 
 
 def load(directory: str | Path) -> TransferModel | Any:
