@@ -186,11 +186,12 @@ def fit_temperature(logits: npt.ArrayLike, labels: npt.ArrayLike) -> float:
 
     The NLL is convex in ``1/T`` (a log-sum-exp of linear functions minus a linear one), so it
     has a single minimum in ``log T``. It is found by a coarse grid over
-    ``log T in [-log 100, log 100]`` followed by bounded Brent refinement
+    ``T in [s / 100, 100 s]``, where ``s`` is the logits' own scale (the root mean square
+    of each row's deviations from its mean), followed by bounded Brent refinement
     (``scipy.optimize.minimize_scalar``) around the best grid point, in float64 with
     max-shifted logits (no overflow). When the minimum lies beyond the range (for instance
     every validation example already correct with a wide margin), a value at the bound
-    (about 0.01 or 100) is returned.
+    (about ``s / 100`` or ``100 s``) is returned.
 
     Args:
         logits: ``[n, c]`` pre-softmax scores on validation data (never the training data).
@@ -212,7 +213,8 @@ def fit_temperature(logits: npt.ArrayLike, labels: npt.ArrayLike) -> float:
         return 1.0
     z_true_mean = float(z[np.arange(n), y].mean())
 
-    grid = np.linspace(-_LOG_T_BOUND, _LOG_T_BOUND, _GRID_POINTS)
+    centre = np.log(_logit_scale(z))
+    grid = np.linspace(centre - _LOG_T_BOUND, centre + _LOG_T_BOUND, _GRID_POINTS)
     values = np.array([_nll_at(g, z, top, z_true_mean) for g in grid])
     best = int(np.argmin(values))
     lo = grid[max(best - 1, 0)]
@@ -260,9 +262,22 @@ def mean_nll(logits: npt.ArrayLike, labels: npt.ArrayLike, temperature: float = 
     return float(np.mean(_nll_rows(z, y, temperature)))
 
 
-def _at_bound(t: float) -> bool:
+def _logit_scale(z: np.ndarray) -> float:
+    """The logits' own scale: the root mean square of each row's deviations from its mean.
+
+    The temperature is searched within a factor of 100 either side of it, so the search
+    follows the logits: a linear head on small features (softmax confidences of 0.25 where
+    the model is right 99% of the time) needs T near 0.01, logits ten times larger need
+    T ten times larger. 1.0 when every row is constant.
+    """
+    centred = z - z.mean(axis=1, keepdims=True)
+    scale = float(np.sqrt(np.mean(centred**2)))
+    return scale if scale > 0 and np.isfinite(scale) else 1.0
+
+
+def _at_bound(t: float, z: np.ndarray) -> bool:
     """Within a factor of 2 of the search bound: the fit was still running towards it."""
-    return abs(np.log(t)) >= _LOG_T_BOUND - np.log(2.0)
+    return abs(np.log(t / _logit_scale(z))) >= _LOG_T_BOUND - np.log(2.0)
 
 
 def choose_temperature(
@@ -290,8 +305,8 @@ def choose_temperature(
     if refused:
         return TemperatureChoice(1.0, None, refused)
     fitted = fit_temperature(z, y)
-    if _at_bound(fitted):
-        what = "separated perfectly" if fitted < 1 else "no better than uniform"
+    if _at_bound(fitted, z):
+        what = "separated perfectly" if fitted < _logit_scale(z) else "no better than uniform"
         return TemperatureChoice(
             1.0,
             fitted,
