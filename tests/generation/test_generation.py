@@ -182,3 +182,33 @@ def test_predict_answers_with_a_generator_and_the_classifier_commands_refuse_it(
         assert code != 0 and "is a generator (fit --task generate)" in stderr
         assert "Traceback" not in stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_serve_answers_prompts_with_the_generators_completions(tuned):
+    from tests.serving.test_serve import Server
+
+    result, out = tuned
+    test = result.splits.test.prompts[:3]
+    server = Server(out, "--max-items", "4")
+    try:
+        head = {"Content-Type": "application/json"}
+        body = json.dumps({"prompts": test}).encode()
+        code, got = server.request("POST", "/generate", body, head)
+        assert code == 200 and got["completions"] == result.adapted.outputs[:3]
+        code, meta = server.get("/metadata")
+        assert meta["kind"] == "generator" and meta["sha256"] == got["model"]
+        assert meta["training"]["methods"]["lora"]["exact_match"] >= 0.9
+        for payload, status, says in (
+            (b"not json", 422, "not JSON"),
+            (json.dumps({"texts": "red"}).encode(), 422, '"texts" must be a list'),
+            (json.dumps({"prompts": [""]}).encode(), 422, "prompts[0] is an empty text"),
+            (json.dumps({"prompts": ["a"] * 5}).encode(), 413, "at most 4"),
+        ):
+            code, got = server.request("POST", "/generate", payload, head)
+            assert code == status and says in got["detail"], got
+        code, got = server.post({"texts": test})  # a classifier's request, to a generator
+        assert code == 422 and "/generate" in got["detail"]
+        code, _ = server.get("/ready")
+        assert code == 200  # nothing a client sent stopped it
+    finally:
+        server.stop()

@@ -62,7 +62,8 @@ def serve(
     workers: int,
 ) -> None:
     """Serve MODEL_DIR over HTTP: GET /health, /ready, /metadata; POST /predict (JSON texts,
-    base64 images or image uploads); OpenAPI docs at /docs. Binds to 127.0.0.1 unless
+    base64 images or image uploads), or POST /generate (JSON prompts) for a generator;
+    OpenAPI docs at /docs. Binds to 127.0.0.1 unless
     --host says otherwise."""
     try:
         import uvicorn

@@ -135,9 +135,10 @@ def write_model_files(network: Any, backbone: Any, directory: Path) -> None:
 def model_digest(directory: Path) -> str:
     """SHA-256 naming the model a directory holds: its ``config.json``, which records the
     weights' SHA-256 (a directory from before those digests: the weights too); for an
-    export, ``export.json`` and the graph."""
+    export, ``export.json`` and the graph; for a generator, ``generator.json``, which
+    records the adapters' SHA-256."""
     h = hashlib.sha256()
-    names = ["config.json", "export.json", "model.onnx"]
+    names = ["config.json", "export.json", "model.onnx", "generator.json"]
     try:
         if not json.loads((directory / CONFIG).read_text()).get("checksums"):
             names.append("model.safetensors")
