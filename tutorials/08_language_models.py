@@ -38,7 +38,7 @@ SST2 = data_root() / "sst2"
 WORDS = {"0": "negative", "1": "positive"}
 train, dev, test = (read_dataset(SST2, split=s) for s in ("train", "dev", "test"))
 rng = np.random.default_rng(0)
-held_out = rng.choice(len(test), 200, replace=False)  # the test split: 200 sentences
+held_out = rng.choice(len(test), 150, replace=False)  # the test split: 150 sentences
 checks = rng.choice(len(dev), 64, replace=False)  # validation, for early stopping
 given = dict(
     X_test=[test.inputs[i] for i in held_out],
@@ -76,7 +76,7 @@ print(f"zero-shot: test accuracy {zero.accuracy:.3f} (95% interval {low:.3f}-{hi
 # %%
 lora = transferkit.fit(
     texts, labels, model=LLM, strategy="lora", head="label-words",
-    rank=8, alpha=16, epochs=4, patience=2, batch_size=8, **sample,
+    rank=8, alpha=16, epochs=3, patience=2, batch_size=8, **sample,
 )  # fmt: skip
 low, high = lora.metrics.main.accuracy_interval
 trainable = lora.metrics.cost.trainable_parameters
@@ -98,16 +98,19 @@ plt.tight_layout()
 plt.show()
 
 # %%
-assert zero.accuracy >= 0.68, zero.accuracy  # measured 0.745
-assert lora.accuracy >= 0.74, lora.accuracy  # measured 0.810
+assert zero.accuracy >= 0.72, zero.accuracy  # measured 0.780
+assert lora.accuracy >= 0.73, lora.accuracy  # measured 0.787
 
 # %% [markdown]
-# One seed on 200 test sentences: the two intervals overlap, and a single run cannot say
-# that LoRA won. The benchmark behind the README's table ran 3 seeds on 400 test
+# Measured here: zero-shot 0.780, LoRA 0.787, one seed on 150 test sentences. The two
+# intervals overlap almost entirely: three epochs on 32 sentences per class did not make
+# this model a better judge of movie reviews than simply asking it. That is a result,
+# not a failure of the code: on SST-2 this model's zero-shot answer is already strong.
+# The benchmark behind the README's table ran 3 seeds on 400 test
 # sentences: at 64 per class LoRA was ahead of zero-shot in every seed, but the paired
 # interval of the gain crossed zero (+0.062 [−0.040, +0.165]); on the longer Amazon
 # kitchen reviews the gain was clear (0.947 against 0.810). Read a single comparison
-# like this one as a hint, and run seeds before you believe a few points.
+# like this one as a hint, and run seeds before you believe a few points either way.
 #
 # ## What did adapting cost the model?
 #
@@ -124,9 +127,9 @@ for row in forgot.answers[:3]:
     print(f"\n{row['prompt']}\n  before: {row['before']}\n  after:  {row['after']}")
 
 # %% [markdown]
-# Measured here: perplexity rose a little (156.8 to 159.3), and one general answer got
-# worse: "The capital of France is Paris." became a confident sentence about "L'Étoile"
-# in "the south of the continent". Four epochs on 64 movie-review sentences already bent
+# Measured here: perplexity rose a little (156.8 to 158.7), and one general answer got
+# worse: "The capital of France is Paris." became a list of French words ("L'Étoile, la
+# Cité, la France, ..."). Three epochs on 64 movie-review sentences already bent
 # what the model says about the world: forgetting, at small scale. A larger rise, or
 # answers that turn into sentiment words, would be catastrophic forgetting, and a reason
 # to lower the learning rate, the rank or the epochs (exercise 3).
