@@ -176,6 +176,20 @@ def test_predict_answers_with_a_generator_and_the_classifier_commands_refuse_it(
     assert [r["response"] for r in rows] == result.adapted.outputs[:3]
     code, _, _ = run(["predict", str(out), test[0], "-o", str(tmp_path / "a.csv")], capsys)
     assert code == 0 and (tmp_path / "a.csv").read_text().startswith(test[0])
+    # adapters of a base given by path: predict names the base again with --base
+    import shutil
+
+    by_path = tmp_path / "by-path"
+    shutil.copytree(out, by_path, ignore=shutil.ignore_patterns(MERGED))
+    record = json.loads((by_path / RECORD).read_text())
+    (by_path / RECORD).write_text(json.dumps({**record, "base": "/models/my-llama"}))
+    code, _, stderr = run(["predict", str(by_path), test[0]], capsys)
+    assert code != 0 and "--base PATH" in stderr and "Traceback" not in stderr
+    code, stdout, stderr = run(
+        ["predict", str(by_path), str(prompts), "--base", "tiny-llama", "--format", "json"], capsys
+    )
+    assert code == 0, stderr
+    assert [r["response"] for r in json.loads(stdout)] == result.adapted.outputs[:3]
     exported = str(tmp_path / "x")
     for args in (["evaluate", str(out), str(prompts)], ["export", str(out), "-o", exported]):
         code, _, stderr = run(args, capsys)

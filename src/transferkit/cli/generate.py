@@ -53,12 +53,17 @@ def read_prompts(inputs: tuple[str, ...], text_column: str | None = None) -> lis
 
 
 def predict_generations(
-    model_dir: str, inputs: tuple[str, ...], fmt: str, text_column: str | None, markup: bool
+    model_dir: str,
+    inputs: tuple[str, ...],
+    fmt: str,
+    text_column: str | None,
+    markup: bool,
+    base: str | None = None,
 ) -> str:
     """``predict`` on a generator directory: the answers, rendered as ``fmt``."""
     from transferkit.cli.output import format_generations
-    from transferkit.workflows.load import load
+    from transferkit.generation.generator import Generator
 
     asked = read_prompts(inputs, text_column)
-    answers = load(model_dir).generate(asked)
+    answers = Generator.load(model_dir, base=base).generate(asked)
     return format_generations(asked, answers, fmt, markup)

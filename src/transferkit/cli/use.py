@@ -33,7 +33,9 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
     if run.out:
         writable_file(Path(run.out), run.overwrite)
     if is_generator(model_dir):
-        shown = predict_generations(model_dir, inputs, run.format, run.text_column, not run.out)
+        shown = predict_generations(
+            model_dir, inputs, run.format, run.text_column, not run.out, run.base
+        )
         if run.out:
             write_file(Path(run.out), shown)
             err.print(f"Wrote the answers to {escape(run.out)}", soft_wrap=True)
@@ -42,6 +44,11 @@ def predict(model_dir: str, inputs: tuple[str, ...], **values: Any) -> None:
         else:
             click.echo(shown, nl=False)
         return
+    if run.base is not None:
+        raise ConfigError(
+            f"--base names a generator's base model, and {model_dir} is a classifier; "
+            "leave --base out."
+        )
     model = model_dir_only(load(model_dir), model_dir)
     if model.modality == "image" or all(Path(p).exists() for p in inputs):
         parts = [model.as_dataset(p, run.text_column) for p in inputs]

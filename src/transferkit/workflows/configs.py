@@ -154,6 +154,9 @@ class PredictRun(Config):
     task: str | None = option(
         None, "Task to predict, for a model with several (default: the first)."
     )
+    base: str | None = option(
+        None, "A generator's base model, when its adapters were trained on one given by path."
+    )
 
 
 @dataclass
