@@ -210,6 +210,23 @@ def test_no_temperature_from_separable_or_too_few_examples() -> None:
     assert few.temperature == 1.0 and few.reason.startswith("only 12 calibration examples")
 
 
+def test_no_temperature_is_kept_that_a_model_directory_cannot_store() -> None:
+    from transferkit.evaluation.calibration import LARGEST_STORED_TEMPERATURE
+    from transferkit.models.schema import MAX_TEMPERATURE
+
+    assert LARGEST_STORED_TEMPERATURE == MAX_TEMPERATURE
+    # huge logits (scale ~41) that carry little: the best T (~1,900) lies inside the search
+    # range, which follows the scale, and would lower held-out log-loss, yet a directory
+    # holding it could not be loaded
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    z = 60 * rng.normal(size=(400, 2))
+    z[np.arange(400), y] += 3.0
+    choice = choose_temperature(z, y)
+    assert choice.fitted > MAX_TEMPERATURE and choice.temperature == 1.0
+    assert "beyond the 1,000 a model directory stores" in choice.reason
+
+
 def test_a_temperature_that_does_not_help_new_examples_is_not_kept() -> None:
     z, _, y = calibrated_sample(60, 2, 1.0, seed=3)  # already calibrated: nothing to gain
     choice = choose_temperature(z, y)

@@ -36,6 +36,8 @@ __all__ = [
 # Search range of the temperature: a model that needs T outside [1/100, 100] has logits
 # that carry (almost) no information or are separable; the bound is then returned.
 _LOG_T_BOUND = float(np.log(100.0))
+#: the largest temperature a model directory stores (``models.schema.MAX_TEMPERATURE``)
+LARGEST_STORED_TEMPERATURE = 1e3
 _GRID_POINTS = 41
 
 
@@ -295,7 +297,8 @@ def choose_temperature(
     with the reason: fewer than 20 examples; no example
     classified wrong (the NLL then falls as T goes to 0, however often new inputs are
     wrong); a fit that runs to within a factor of 2 of the search bound (data nearly
-    separated, or logits that carry nothing); fewer than 2 examples of some class to
+    separated, or logits that carry nothing); a fit beyond the 1,000 a model directory
+    stores; fewer than 2 examples of some class to
     cross-fit with; or no gain in the check.
     """
     z, y = _check_proba_labels(logits, labels, what="logits")
@@ -305,6 +308,14 @@ def choose_temperature(
     if refused:
         return TemperatureChoice(1.0, None, refused)
     fitted = fit_temperature(z, y)
+    if fitted > LARGEST_STORED_TEMPERATURE and not _at_bound(fitted, z):
+        return TemperatureChoice(
+            1.0,
+            fitted,
+            f"the fitted temperature ({fitted:.3g}) flattens the predictions almost to "
+            f"uniform, beyond the {LARGEST_STORED_TEMPERATURE:,.0f} a model directory "
+            "stores, so T = 1 was kept",
+        )
     if _at_bound(fitted, z):
         what = "separated perfectly" if fitted < _logit_scale(z) else "no better than uniform"
         return TemperatureChoice(
